@@ -1,0 +1,53 @@
+"""Hysteresis burst segmentation on an envelope, vectorized."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def hysteresis_bursts(env: np.ndarray, low: np.ndarray, high: np.ndarray,
+                      breaks: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Segment bursts: runs above a low threshold, merged when close, that reach a high one.
+
+    Parameters
+    ----------
+    env : ndarray, shape (N,)
+        Envelope (g).
+    low, high : ndarray, shape (N,)
+        Per-sample thresholds (g), ``low <= high``.
+    breaks : ndarray of bool, shape (N,)
+        Samples where a run must end (the first sample after a gap): runs never span a
+        break and are never merged across one.
+    max_gap : int
+        Runs separated by fewer than this many samples are merged into one burst.
+
+    Returns
+    -------
+    groups : ndarray of int, shape (K, 2)
+        ``[start, stop)`` sample indices of each group of merged runs, in order. A group
+        still open at the end of the arrays has ``stop == N``.
+    reaches_high : ndarray of bool, shape (K,)
+        Whether the group reaches the high threshold (only those are bursts).
+    """
+    above = (env > low) & ~breaks
+    if not above.any():
+        return np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=bool)
+    edges = np.diff(above.astype(np.int8), prepend=0, append=0)
+    starts = np.flatnonzero(edges == 1)
+    stops = np.flatnonzero(edges == -1)
+    brk = np.concatenate([[0], np.cumsum(breaks)])
+    if starts.shape[0] > 1:
+        gap = starts[1:] - stops[:-1]
+        crosses_break = brk[starts[1:] + 1] - brk[stops[:-1]] > 0
+        new_group = np.concatenate([[True], (gap >= max_gap) | crosses_break])
+    else:
+        new_group = np.array([True])
+    gid = np.cumsum(new_group) - 1
+    g_start = starts[new_group]
+    g_stop = np.zeros(gid[-1] + 1, dtype=np.int64)
+    np.maximum.at(g_stop, gid, stops)
+    hi = np.concatenate([[0], np.cumsum(env > high)])
+    run_high = (hi[stops] - hi[starts]) > 0
+    g_high = np.zeros(gid[-1] + 1, dtype=bool)
+    np.logical_or.at(g_high, gid, run_high)
+    return np.column_stack([g_start, g_stop]), g_high

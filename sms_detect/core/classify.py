@@ -1,0 +1,98 @@
+"""Judge each burst: hypnic jerk, or the confounder it looks like.
+
+Rules follow ``science.md``: a hypnic jerk is a brief (< ~0.6 s of limb motion), impulsive
+transient of at least ~0.1 g, with little change of orientation, after a period of drowsy
+stillness. Longer or smoother bursts, bursts amid activity, tiny twitches, bursts at gaps and
+members of rhythmic trains or PLM series are something else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sms_detect.core.config import DetectorConfig
+from sms_detect.types import HYPNIC_JERK
+
+#: Labels the detector gives (interfaces.md allows adding, never removing).
+LABELS = (
+    HYPNIC_JERK,
+    "movement",  # long or posture-changing voluntary movement, turning over
+    "wake_burst",  # brief burst amid activity (a flick or knock while awake)
+    "twitch",  # too small for a jerk (fragmentary myoclonus, small twitches)
+    "rhythmic",  # member of a rhythmic train (foot tremor, ALMA, rhythmic movements)
+    "plm",  # member of a periodic limb movement series
+    "artifact",  # at a gap or a glitch
+)
+
+
+@dataclass
+class Candidate:
+    """A burst with the features its label is judged on (times in s, acc in g)."""
+
+    onset: float
+    offset: float
+    peak_acc: float
+    peak_jerk: float
+    orientation_deg: float
+    quiet_s: float
+    active_fraction: float
+    near_gap: bool
+    label: str = ""
+    confidence: float = 0.0
+    decided: bool = False
+
+    @property
+    def duration(self) -> float:
+        """Burst length (s)."""
+        return self.offset - self.onset
+
+
+def _ramp(x: float, lo: float, hi: float) -> float:
+    """0 at ``lo``, 1 at ``hi``, linear between (either direction)."""
+    if hi == lo:
+        return 1.0
+    return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
+
+
+def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
+    """Label a burst from its own features and causal context.
+
+    Parameters
+    ----------
+    c : Candidate
+        The burst's features.
+    cfg : DetectorConfig
+        Thresholds (see its attributes).
+
+    Returns
+    -------
+    label : str
+        One of :data:`LABELS` (trains and series are judged later, see :mod:`.series`).
+    confidence : float
+        0..1, from how far the deciding feature is past its threshold.
+    """
+    if c.near_gap:
+        return "artifact", 0.9
+    if c.peak_acc < cfg.min_jerk_peak_g:
+        return "twitch", 0.5 + 0.5 * _ramp(c.peak_acc, cfg.min_jerk_peak_g, cfg.abs_high_g)
+    if c.duration > cfg.max_jerk_duration_s:
+        return "movement", 0.5 + 0.5 * _ramp(c.duration, cfg.max_jerk_duration_s,
+                                             2 * cfg.max_jerk_duration_s)
+    if c.orientation_deg > cfg.max_orientation_change_deg:
+        return "movement", 0.5 + 0.5 * _ramp(c.orientation_deg, cfg.max_orientation_change_deg,
+                                             2 * cfg.max_orientation_change_deg)
+    if c.quiet_s < cfg.pre_still_s or c.active_fraction > cfg.max_active_fraction:
+        return "wake_burst", 0.5 + 0.5 * max(
+            _ramp(c.quiet_s, cfg.pre_still_s, 0.0),
+            _ramp(c.active_fraction, cfg.max_active_fraction, 1.0),
+        )
+    margins = [
+        _ramp(c.peak_acc, cfg.min_jerk_peak_g, 3 * cfg.min_jerk_peak_g),
+        _ramp(c.duration, cfg.max_jerk_duration_s, 0.5 * cfg.max_jerk_duration_s),
+        _ramp(c.orientation_deg, cfg.max_orientation_change_deg,
+              0.4 * cfg.max_orientation_change_deg),
+        _ramp(c.quiet_s, cfg.pre_still_s, 3 * cfg.pre_still_s),
+    ]
+    return HYPNIC_JERK, 0.5 + 0.5 * float(np.mean(margins))

@@ -1,0 +1,218 @@
+"""Every parameter of the detector, in one typed, documented object.
+
+The defaults come from the physiology of sleep starts and their confounders (see
+``../shared/docs/science.md`` and the docstrings of the stage that uses each value).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Detector parameters; all times in s, accelerations in g, frequencies in Hz.
+
+    Attributes
+    ----------
+    band_low_hz, band_high_hz : float
+        Band-pass edges (Hz). Limb transients of a myoclonic jerk lie mostly between ~1 and
+        ~20 Hz; the upper edge is capped at ``band_high_frac`` x fs so the band stays valid at
+        25 Hz.
+    band_high_frac : float
+        Highest allowed upper edge as a fraction of the sampling rate (0.4 fs at 25 Hz is 10 Hz).
+    band_order : int
+        Butterworth prototype order (the band-pass has twice this order).
+    envelope_tau_s : float
+        Time constant of the one-pole smoother of the squared band-passed magnitude (s).
+    glitch_min_g : float
+        A one- or two-sample excursion larger than this from its neighbours' line (g) ...
+    glitch_ratio : float
+        ... and this many times larger than the neighbours' own change is a glitch.
+    gap_factor : float
+        An interval longer than ``gap_factor / fs`` is a gap (filter state restarts there).
+    gap_blank_s : float
+        Bursts starting within this time after a gap, or within it before one, are artifacts.
+    floor_window_s : float
+        Length of one noise-floor window (s); the floor is updated once per window.
+    floor_history_windows : int
+        Number of past windows whose statistics feed the floor.
+    floor_quantile : float
+        Quantile (0..1) of the past windows' median envelopes taken as the noise floor.
+    k_high, k_low : float
+        Hysteresis thresholds as multiples of the noise floor.
+    abs_high_g, abs_low_g : float
+        Lower bounds of the hysteresis thresholds (g); the high one is the smallest burst
+        peak that becomes an event.
+    merge_gap_s : float
+        Bursts closer than this (s) are one burst.
+    onset_fraction : float
+        The onset is the last sample before the burst whose envelope is below this fraction of
+        the low threshold.
+    post_s : float
+        Time after a burst's end used to judge orientation change; the event is decided then.
+    min_jerk_peak_g : float
+        Smallest band-passed peak of a hypnic jerk (g); smaller bursts are twitches.
+    max_jerk_duration_s : float
+        Longest burst (s) that can be a hypnic jerk (EMG burst < 0.25 s plus limb ringing).
+    min_jerk_ratio_hz : float
+        Smallest ratio peak_jerk / peak_acc (1/s) of an impulsive jerk; smooth voluntary
+        movements have a lower ratio.
+    max_orientation_change_deg : float
+        Largest change of the gravity direction (degrees) across a hypnic jerk.
+    pre_still_s : float
+        Stillness (s) required before a jerk: no active epoch in this time.
+    activity_window_s : float
+        Look-back (s) over which recent activity is measured.
+    max_active_fraction : float
+        Largest fraction of active epochs in ``activity_window_s`` for a drowsy context.
+    epoch_s : float
+        Context epoch length (s), as in van Hees et al. 2018 (5 s).
+    epoch_angle_deg : float
+        An epoch whose arm z-angle changed more than this (degrees) is active (van Hees 2015).
+    epoch_active_fraction : float
+        An epoch with more than this fraction of samples above the low threshold is active.
+    train_min_count : int
+        Bursts in a rhythmic train (>= 4: HFT, ALMA, rhythmic movement).
+    train_min_interval_s, train_max_interval_s : float
+        Burst-to-burst interval of a rhythmic train (0.3-4 Hz).
+    plm_min_count : int
+        Movements in a PLM series (AASM: >= 4).
+    plm_min_interval_s, plm_max_interval_s : float
+        Onset-to-onset interval of a PLM series (AASM 5-90 s).
+    plm_min_duration_s : float
+        Shortest PLM (AASM 0.5 s).
+    merge_sensor_tol_s : float
+        Onsets on two sensors closer than this (s) are one whole-body event.
+    """
+
+    band_low_hz: float = 1.0
+    band_high_hz: float = 20.0
+    band_high_frac: float = 0.4
+    band_order: int = 2
+    envelope_tau_s: float = 0.03
+    glitch_min_g: float = 0.5
+    glitch_ratio: float = 4.0
+    gap_factor: float = 1.5
+    gap_blank_s: float = 1.0
+    floor_window_s: float = 1.0
+    floor_history_windows: int = 60
+    floor_quantile: float = 0.2
+    k_high: float = 8.0
+    k_low: float = 4.0
+    abs_high_g: float = 0.05
+    abs_low_g: float = 0.02
+    merge_gap_s: float = 0.15
+    onset_fraction: float = 0.5
+    post_s: float = 0.3
+    min_jerk_peak_g: float = 0.08
+    max_jerk_duration_s: float = 0.8
+    min_jerk_ratio_hz: float = 0.0
+    max_orientation_change_deg: float = 25.0
+    pre_still_s: float = 20.0
+    activity_window_s: float = 300.0
+    max_active_fraction: float = 0.3
+    epoch_s: float = 5.0
+    epoch_angle_deg: float = 5.0
+    epoch_active_fraction: float = 0.1
+    train_min_count: int = 4
+    train_min_interval_s: float = 0.25
+    train_max_interval_s: float = 3.5
+    plm_min_count: int = 4
+    plm_min_interval_s: float = 5.0
+    plm_max_interval_s: float = 90.0
+    plm_min_duration_s: float = 0.5
+    merge_sensor_tol_s: float = 0.1
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"parameter {f.name} must be a number, got {value!r}")
+            if value != value or value < 0:
+                raise ValueError(f"parameter {f.name} must be >= 0, got {value!r}")
+        if not 0 < self.floor_quantile < 1:
+            raise ValueError("parameter floor_quantile must be in (0, 1)")
+        if self.band_low_hz <= 0 or self.band_low_hz >= self.band_high_hz:
+            raise ValueError("band_low_hz must be > 0 and below band_high_hz")
+        if self.k_low > self.k_high or self.abs_low_g > self.abs_high_g:
+            raise ValueError("the low hysteresis threshold must not exceed the high one")
+        if self.floor_history_windows < 1 or self.band_order < 1:
+            raise ValueError("floor_history_windows and band_order must be >= 1")
+
+    def to_dict(self) -> dict[str, float | int]:
+        """Return every parameter as a plain dict (for the ``params`` JSON attribute)."""
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        """Return every parameter as JSON (sorted keys)."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def with_overrides(self, overrides: dict[str, object]) -> DetectorConfig:
+        """Return a copy with some parameters replaced.
+
+        Parameters
+        ----------
+        overrides : dict
+            Parameter name to value; values may be strings (from the CLI), converted to the
+            parameter's type.
+
+        Raises
+        ------
+        ValueError
+            For an unknown name or a value that does not convert.
+        """
+        hints = typing.get_type_hints(DetectorConfig)
+        known = {f.name for f in fields(self)}
+        converted: dict[str, object] = {}
+        for name, raw in overrides.items():
+            if name not in known:
+                raise ValueError(f"unknown detector parameter {name!r}")
+            typ = hints[name]
+            try:
+                if typ is int:
+                    value: object = int(raw) if not isinstance(raw, float) else raw
+                    if isinstance(value, float):
+                        if not value.is_integer():
+                            raise ValueError
+                        value = int(value)
+                else:
+                    value = float(raw)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"parameter {name} needs a {typ.__name__}, got {raw!r}"
+                ) from None
+            converted[name] = value
+        return dataclasses.replace(self, **converted)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> DetectorConfig:
+        """Load parameters from a JSON or TOML file (a flat table of name = value).
+
+        Parameters
+        ----------
+        path : str or Path
+            ``.json`` or ``.toml`` file; a TOML file may put them under ``[detector]``.
+        """
+        p = Path(path)
+        try:
+            text = p.read_text()
+        except OSError as exc:
+            raise ValueError(f"{p}: cannot read config file ({exc.strerror})") from None
+        try:
+            if p.suffix == ".toml":
+                import tomllib
+
+                data = tomllib.loads(text)
+                data = data.get("detector", data)
+            else:
+                data = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"{p}: not a valid config file ({exc})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{p}: config must be a table of name = value")
+        return cls().with_overrides(data)

@@ -1,0 +1,107 @@
+"""Sleep-onset context from the accelerometer alone: causal epoch activity history.
+
+Epochs of ``epoch_s`` (5 s, as in van Hees et al. 2018, Sci Rep 8:12975) are aligned to the
+stream's first sample. An epoch is *active* when the arm's z-angle changed by more than
+``angle_deg`` since the previous epoch (van Hees et al. 2015, PLoS One 10:e0142533: sustained
+inactivity = no change > 5 deg) or when more than ``active_fraction`` of its samples were above
+the burst detector's low threshold. The history is causal: a burst is judged only on epochs
+that ended before it began.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sms_detect.core.features import z_angle_deg
+
+
+class EpochContext:
+    """Causal history of active and still epochs.
+
+    Parameters
+    ----------
+    epoch : int
+        Samples per epoch.
+    angle_deg : float
+        z-angle change (degrees) that makes an epoch active.
+    active_fraction : float
+        Fraction (0..1) of above-threshold samples that makes an epoch active.
+    keep_s : float
+        History kept (s); older epochs are summarised by the time of the last active one.
+    """
+
+    def __init__(self, epoch: int, angle_deg: float, active_fraction: float, keep_s: float):
+        self.epoch = max(1, int(epoch))
+        self.angle_deg = angle_deg
+        self.active_fraction = active_fraction
+        self.keep_s = keep_s
+        self._p_sum = np.zeros(3)
+        self._p_act = 0
+        self._p_n = 0
+        self._prev_angle: float | None = None
+        self.ends = np.empty(0)  # end time (s) of each kept epoch
+        self.active = np.empty(0, dtype=bool)
+        self.first_time: float | None = None
+        self._last_active_pruned = -np.inf
+
+    def update(self, time: np.ndarray, acc: np.ndarray, above: np.ndarray) -> None:
+        """Add samples: times (s), cleaned acceleration (g, shape (N, 3)), above-low flags."""
+        n = time.shape[0]
+        if n == 0:
+            return
+        if self.first_time is None:
+            self.first_time = float(time[0])
+        need = self.epoch - self._p_n
+        if n < need:
+            self._p_sum += acc.sum(axis=0)
+            self._p_act += int(above.sum())
+            self._p_n += n
+            return
+        # boundaries of epochs that complete in this block
+        cuts = np.arange(need, n + 1, self.epoch)
+        starts = np.concatenate([[0], cuts[:-1]])
+        done = cuts[-1]
+        sums = np.add.reduceat(acc[:done], starts, axis=0)
+        acts = np.add.reduceat(above[:done].astype(np.int64), starts)
+        sums[0] += self._p_sum
+        acts[0] += self._p_act
+        means = sums / self.epoch
+        ang = z_angle_deg(means)
+        first = ang[0] if self._prev_angle is None else self._prev_angle
+        prev = np.concatenate([[first], ang[:-1]])
+        active = (np.abs(ang - prev) > self.angle_deg) | (acts > self.active_fraction * self.epoch)
+        self.ends = np.concatenate([self.ends, time[cuts - 1]])
+        self.active = np.concatenate([self.active, active])
+        self._prev_angle = float(ang[-1])
+        rest = n - cuts[-1]
+        self._p_sum = acc[cuts[-1]:].sum(axis=0) if rest else np.zeros(3)
+        self._p_act = int(above[cuts[-1]:].sum()) if rest else 0
+        self._p_n = rest
+        self._prune(float(time[-1]))
+
+    def _prune(self, now: float) -> None:
+        old = self.ends < now - self.keep_s
+        if old.any():
+            k = int(np.flatnonzero(old)[-1]) + 1
+            if self.active[:k].any():
+                self._last_active_pruned = float(self.ends[:k][self.active[:k]][-1])
+            self.ends = self.ends[k:]
+            self.active = self.active[k:]
+
+    def quiet_s(self, before: float) -> float:
+        """Time (s) from the end of the last active epoch ending by ``before`` to ``before``."""
+        sel = self.ends <= before
+        act = self.active & sel
+        if act.any():
+            last = float(self.ends[act][-1])
+        elif np.isfinite(self._last_active_pruned):
+            last = self._last_active_pruned
+        else:
+            last = self.first_time if self.first_time is not None else before
+        return max(0.0, before - last)
+
+    def active_fraction_in(self, start: float, stop: float) -> float:
+        """Fraction (0..1) of active epochs among those ending in ``(start, stop]``."""
+        sel = (self.ends > start) & (self.ends <= stop)
+        k = int(sel.sum())
+        return float(self.active[sel].sum() / k) if k else 0.0

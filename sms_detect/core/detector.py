@@ -1,0 +1,433 @@
+"""The streaming hypnic-jerk detector: one code path for live blocks and whole recordings.
+
+Stages, in order (each in its own module):
+
+1. :mod:`.validate` - shapes, NaN, time order, units (g, not m/s^2).
+2. :mod:`.features` - one- and two-sample glitches replaced by the last good sample.
+3. :mod:`.filters` - Butterworth band-pass (state carried across blocks, restarted at gaps).
+4. :mod:`.features` - band-passed magnitude (g), its smoothed envelope (g), jerk (g/s).
+5. :mod:`.noise` - causal adaptive noise floor -> hysteresis thresholds.
+6. :mod:`.bursts` - hysteresis segmentation, close runs merged.
+7. :mod:`.context` - causal 5-s epoch activity history (stillness before a burst).
+8. :mod:`.classify` - label and confidence of each burst.
+9. :mod:`.series` - rhythmic trains and PLM series relabel their members.
+
+Every stage is either per-sample pure or carries its state in a way that depends only on
+the samples (windows aligned to the stream's first sample, filters run sample by sample), so
+any split of a recording into blocks gives identical events. An event is *decided* (returned
+by :meth:`StreamingDetector.push`) only once no later sample can change it: after ``post_s``
+past its end, and once any train or series it could belong to has closed. Its first,
+causal judgement is available earlier through :meth:`StreamingDetector.take_provisional`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sms_detect.core.bursts import hysteresis_bursts
+from sms_detect.core.classify import Candidate, judge
+from sms_detect.core.config import DetectorConfig
+from sms_detect.core.context import EpochContext
+from sms_detect.core.features import (
+    angle_between_deg,
+    glitch_mask,
+    hold_last_good,
+    jerk_magnitude,
+    magnitude,
+)
+from sms_detect.core.filters import OnePole, SosFilter, band_edges, design_bandpass
+from sms_detect.core.noise import NoiseFloor
+from sms_detect.core.series import chain_bounds
+from sms_detect.core.validate import check_block, looks_like_ms2
+from sms_detect.types import Event
+
+#: Raw samples of look-ahead the glitch test needs.
+LOOKAHEAD = 2
+#: Raw samples of look-behind the glitch test needs.
+LOOKBEHIND = 3
+#: Largest block processed at once (samples); bounds memory and keeps history windows valid.
+CHUNK = 1 << 16
+#: Longest time (s) the onset is walked back before the first above-threshold sample.
+WALKBACK_S = 0.3
+#: Window (s) before the onset whose mean gives the gravity direction before a burst.
+PRE_ORIENT_S = 1.0
+#: Longest PLM movement (s) (AASM: 10 s).
+PLM_MAX_DURATION_S = 10.0
+#: Labels that can be members of a PLM series.
+PLM_ELIGIBLE = ("hypnic_jerk", "movement", "wake_burst")
+#: Lowest sampling rate (Hz) the detector accepts.
+MIN_RATE_HZ = 10.0
+
+_FIELDS = ("t", "raw", "amag", "env", "jerk", "low", "high", "brk")
+
+
+class StreamingDetector:
+    """Detect bursts in one sensor's stream and judge which are hypnic jerks.
+
+    Parameters
+    ----------
+    fs : float
+        Nominal sampling rate (Hz); >= 10 Hz (the band is narrowed to stay valid).
+    config : DetectorConfig, optional
+        Parameters; defaults when omitted.
+    sensor : str
+        Sensor name written into each event (e.g. ``"wrist"``).
+
+    Examples
+    --------
+    >>> det = StreamingDetector(100.0)
+    >>> events = det.push(time, acc)      # any number of calls, any block sizes
+    >>> events += det.flush()             # end of stream
+    """
+
+    def __init__(self, fs: float, config: DetectorConfig | None = None,
+                 sensor: str = "wrist") -> None:
+        if not np.isfinite(fs) or fs < MIN_RATE_HZ:
+            raise ValueError(f"sampling rate must be >= {MIN_RATE_HZ:g} Hz, got {fs!r}")
+        self.fs = float(fs)
+        self.cfg = cfg = config or DetectorConfig()
+        self.sensor = sensor
+        lo, hi = band_edges(fs, cfg.band_low_hz, cfg.band_high_hz, cfg.band_high_frac)
+        self.band_hz = (lo, hi)
+        self._bp = SosFilter(design_bandpass(fs, lo, hi, cfg.band_order), 3)
+        self._smooth = OnePole(cfg.envelope_tau_s, fs)
+        self._noise = NoiseFloor(round(cfg.floor_window_s * fs), cfg.floor_history_windows,
+                                 cfg.floor_quantile)
+        chunk_s = CHUNK / fs
+        self._ctx = EpochContext(round(cfg.epoch_s * fs), cfg.epoch_angle_deg,
+                                 cfg.epoch_active_fraction,
+                                 keep_s=cfg.activity_window_s + chunk_s + 60.0)
+        self._gap_dt = cfg.gap_factor / fs
+        self._merge_n = max(1, round(cfg.merge_gap_s * fs))
+        self._walk_n = max(1, round(WALKBACK_S * fs))
+        self._keep_n = round((PRE_ORIENT_S + WALKBACK_S + 0.2) * fs)
+        self._two_sample = fs >= 50
+        self._history_s = cfg.plm_max_interval_s * cfg.plm_min_count + 60.0
+        # raw input not yet processed (look-ahead) and the last processed raw samples
+        self._pt = np.empty(0)
+        self._pa = np.empty((0, 3))
+        self._ct = np.empty(0)
+        self._ca = np.empty((0, 3))
+        self._last_clean: np.ndarray | None = None
+        self._last_in: float | None = None
+        self._unit_buf: list[np.ndarray] = []
+        self._unit_n = 0
+        self._unit_done = False
+        # per-sample features of the recent past
+        self._b: dict[str, np.ndarray] = {
+            "t": np.empty(0), "raw": np.empty((0, 3)), "amag": np.empty(0),
+            "env": np.empty(0), "jerk": np.empty(0), "low": np.empty(0),
+            "high": np.empty(0), "brk": np.empty(0, dtype=bool),
+        }
+        self._scan = 0
+        self._gaps: list[tuple[float, float]] = []
+        self._cands: list[Candidate] = []
+        self._provisional: list[Event] = []
+        self._flushed = False
+        #: Samples processed so far.
+        self.n_samples = 0
+        #: Glitch samples replaced so far.
+        self.n_glitches = 0
+        #: Gaps seen so far.
+        self.n_gaps = 0
+
+    # ------------------------------------------------------------------ public API
+    def push(self, time: np.ndarray, acc: np.ndarray) -> list[Event]:
+        """Feed a block of samples; return the events decided so far (each returned once).
+
+        Parameters
+        ----------
+        time : ndarray, shape (N,)
+            Sample times (s), strictly increasing, continuing the previous block.
+        acc : ndarray, shape (N, 3)
+            Acceleration (g).
+
+        Returns
+        -------
+        list of Event
+            Events whose label is final, in onset order.
+
+        Raises
+        ------
+        ValueError
+            Wrong shapes, NaN, time not increasing (within or across blocks), data in m/s^2,
+            or a push after :meth:`flush`.
+        """
+        if self._flushed:
+            raise ValueError("push() after flush(): make a new detector for a new stream")
+        t, a = check_block(time, acc)
+        if t.shape[0] == 0:
+            return []
+        if self._last_in is not None and t[0] <= self._last_in:
+            raise ValueError(
+                f"time goes backwards between blocks ({t[0]:.6f} s after {self._last_in:.6f} s)"
+            )
+        self._check_units(a, final=False)
+        self._last_in = float(t[-1])
+        out: list[Event] = []
+        for s in range(0, t.shape[0], CHUNK):
+            self._pt = np.concatenate([self._pt, t[s:s + CHUNK]])
+            self._pa = np.concatenate([self._pa, a[s:s + CHUNK]])
+            self._process(final=False)
+            self._find_bursts(final=False)
+            out += self._decide(final=False)
+        return out
+
+    def flush(self) -> list[Event]:
+        """End the stream: process the held-back samples and decide every pending event."""
+        if self._flushed:
+            return []
+        self._check_units(np.empty((0, 3)), final=True)
+        self._process(final=True)
+        self._find_bursts(final=True)
+        out = self._decide(final=True)
+        self._flushed = True
+        return out
+
+    def take_provisional(self) -> list[Event]:
+        """Return (once) the first, causal judgement of each new burst.
+
+        Available ``post_s`` after a burst ends, before trains and series are known; the
+        decided event from :meth:`push` may carry another label.
+        """
+        out, self._provisional = self._provisional, []
+        return out
+
+    @property
+    def decided_until(self) -> float:
+        """Time (s) before which every event onset is already decided (inf after flush)."""
+        if self._flushed:
+            return np.inf
+        h = self._horizon(final=False)
+        pending = [c.onset for c in self._cands if not c.decided]
+        return min([h, *pending])
+
+    # ------------------------------------------------------------------ stages
+    def _check_units(self, a: np.ndarray, final: bool) -> None:
+        if self._unit_done:
+            return
+        need = round(5.0 * self.fs)
+        if a.shape[0]:
+            self._unit_buf.append(a[: need - self._unit_n])
+            self._unit_n += self._unit_buf[-1].shape[0]
+        if self._unit_n >= need or final:
+            first = np.concatenate(self._unit_buf) if self._unit_buf else np.empty((0, 3))
+            self._unit_done, self._unit_buf = True, []
+            if looks_like_ms2(first):
+                med = float(np.median(magnitude(first)))
+                raise ValueError(
+                    f"acceleration looks like m/s^2, not g (median magnitude {med:.2f} at rest;"
+                    " divide by 9.80665)"
+                )
+
+    def _process(self, final: bool) -> None:
+        """Turn held raw samples into per-sample features (all but the look-ahead)."""
+        cfg = self.cfg
+        m = self._pt.shape[0] - (0 if final else LOOKAHEAD)
+        if m <= 0:
+            return
+        c = self._ct.shape[0]
+        xt = np.concatenate([self._ct, self._pt])
+        xa = np.concatenate([self._ca, self._pa])
+        gap = np.zeros(xt.shape[0], dtype=bool)
+        gap[1:] = np.diff(xt) > self._gap_dt  # gap before sample k
+        bad = glitch_mask(xa, cfg.glitch_min_g, cfg.glitch_ratio, self._two_sample)
+        if gap.any() and bad.any():
+            cg = np.concatenate([[0], np.cumsum(gap)])
+            k = np.arange(xt.shape[0])
+            lo_i = np.clip(k - 1, 0, xt.shape[0])
+            hi_i = np.clip(k + 3, 0, xt.shape[0])
+            bad &= (cg[hi_i] - cg[lo_i]) == 0
+        sl = slice(c, c + m)
+        t, raw, newbad, newgap = xt[sl], xa[sl], bad[sl], gap[sl]
+        if self._last_clean is None:
+            clean = hold_last_good(raw, newbad)
+            seg_start = newgap.copy()
+            seg_start[0] = True
+            prev = raw[0]
+        else:
+            clean = hold_last_good(np.vstack([self._last_clean, raw]),
+                                   np.concatenate([[False], newbad]))[1:]
+            seg_start = newgap
+            prev = self._last_clean
+        bp = np.empty_like(clean)
+        env2 = np.empty(m)
+        bounds = np.concatenate([[0], np.flatnonzero(seg_start[1:]) + 1, [m]])
+        for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+            if seg_start[s]:
+                self._bp.reset(clean[s])
+                self._smooth.reset(0.0)
+            bp[s:e] = self._bp(clean[s:e])
+            env2[s:e] = self._smooth(np.einsum("ij,ij->i", bp[s:e], bp[s:e]))
+        amag = magnitude(bp)
+        env = np.sqrt(np.maximum(env2, 0.0))
+        jerk = jerk_magnitude(clean, prev, self.fs)
+        jerk[seg_start] = 0.0
+        floor = self._noise(env)
+        high = np.maximum(cfg.k_high * floor, cfg.abs_high_g)
+        low = np.maximum(cfg.k_low * floor, cfg.abs_low_g)
+        for k in np.flatnonzero(newgap):
+            self._gaps.append((float(xt[c + k - 1]), float(xt[c + k])))
+        self.n_gaps += int(newgap.sum())
+        self._ctx.update(t, clean, env > low)
+        new = {"t": t, "raw": clean, "amag": amag, "env": env, "jerk": jerk, "low": low,
+               "high": high, "brk": seg_start}
+        for f in _FIELDS:
+            self._b[f] = np.concatenate([self._b[f], new[f]])
+        keep = max(0, c + m - LOOKBEHIND)
+        self._ct, self._ca = xt[keep:c + m], xa[keep:c + m]
+        self._pt, self._pa = self._pt[m:], self._pa[m:]
+        self._last_clean = clean[-1]
+        self.n_samples += m
+        self.n_glitches += int(newbad.sum())
+
+    def _find_bursts(self, final: bool) -> None:
+        """Segment bursts in the feature buffer and judge those that are complete."""
+        b = self._b
+        n = b["t"].shape[0]
+        if self._scan < n:
+            s0 = self._scan
+            groups, reach = hysteresis_bursts(b["env"][s0:], b["low"][s0:], b["high"][s0:],
+                                              b["brk"][s0:], self._merge_n)
+            t_last = b["t"][-1]
+            for (s, e), hi in zip(groups + s0, reach, strict=True):
+                closed = final or (n - e >= self._merge_n)
+                if not hi:
+                    if not closed:
+                        break
+                    self._scan = int(e)
+                    continue
+                if not (final or (closed and t_last - b["t"][e - 1] >= self.cfg.post_s)):
+                    break
+                self._judge_burst(int(s), int(e))
+                self._scan = int(e)
+        self._trim()
+
+    def _judge_burst(self, s: int, e: int) -> None:
+        b, cfg = self._b, self.cfg
+        t = b["t"]
+        lo = max(s - self._walk_n, self._scan)
+        brk = np.flatnonzero(b["brk"][lo:s + 1])
+        if brk.size:
+            lo = lo + int(brk[-1])
+        below = np.flatnonzero(b["amag"][lo:s] < cfg.onset_fraction * b["low"][s])
+        on = lo + int(below[-1]) + 1 if below.size else lo
+        onset, offset = float(t[on]), float(t[e - 1])
+        pre = (t >= onset - PRE_ORIENT_S) & (t < onset - 0.05)
+        post = (t > offset + 0.05) & (t <= offset + cfg.post_s)
+        orient = 0.0
+        if pre.any() and post.any():
+            orient = angle_between_deg(b["raw"][pre].mean(axis=0), b["raw"][post].mean(axis=0))
+        near_gap = any(ta > onset - cfg.gap_blank_s and tb < offset + cfg.post_s
+                       for tb, ta in self._gaps)
+        before = onset - 0.5
+        cand = Candidate(
+            onset=onset,
+            offset=max(offset, onset + 1.0 / self.fs),
+            peak_acc=float(b["amag"][on:e].max()),
+            peak_jerk=float(b["jerk"][on:e].max()),
+            orientation_deg=orient,
+            quiet_s=self._ctx.quiet_s(before),
+            active_fraction=self._ctx.active_fraction_in(before - cfg.activity_window_s, before),
+            near_gap=near_gap,
+        )
+        cand.label, cand.confidence = judge(cand, cfg)
+        self._cands.append(cand)
+        self._provisional.append(self._event(cand))
+
+    def _horizon(self, final: bool) -> float:
+        """Earliest onset (s) a burst not yet judged can have."""
+        if final:
+            return np.inf
+        t = self._b["t"]
+        if self._scan < t.shape[0]:
+            return float(t[self._scan])
+        return float(t[-1]) if t.shape[0] else -np.inf
+
+    def _decide(self, final: bool) -> list[Event]:
+        """Relabel train and series members; return events no future burst can change."""
+        cfg = self.cfg
+        horizon = self._horizon(final)
+        cands = self._cands
+        if not any(not c.decided for c in cands):
+            return []
+        members = [c for c in cands if c.label != "artifact"]
+        on = np.array([c.onset for c in members])
+        t_first, t_last = chain_bounds(on, cfg.train_min_interval_s, cfg.train_max_interval_s)
+        elig = [c for c in members
+                if c.label in PLM_ELIGIBLE
+                and cfg.plm_min_duration_s <= c.duration <= PLM_MAX_DURATION_S]
+        pon = np.array([c.onset for c in elig])
+        p_first, p_last = chain_bounds(pon, cfg.plm_min_interval_s, cfg.plm_max_interval_s)
+        plm_of = {id(c): i for i, c in enumerate(elig)}
+        out: list[Event] = []
+        for i, c in enumerate(members):
+            if c.decided:
+                continue
+            size = t_last[i] - t_first[i] + 1
+            train = size >= cfg.train_min_count
+            if not (train or on[t_last[i]] + cfg.train_max_interval_s < horizon):
+                continue
+            j = plm_of.get(id(c))
+            plm = False
+            if j is not None and not train:
+                psize = p_last[j] - p_first[j] + 1
+                plm = psize >= cfg.plm_min_count
+                if not (plm or pon[p_last[j]] + cfg.plm_max_interval_s < horizon):
+                    continue
+            if train:
+                c.label, c.confidence = "rhythmic", min(0.95, 0.7 + 0.05 * (size - 4))
+            elif plm:
+                c.label, c.confidence = "plm", min(0.95, 0.7 + 0.05 * (psize - 4))
+            c.decided = True
+            out.append(self._event(c))
+        for c in cands:  # artifacts are final at once
+            if not c.decided and c.label == "artifact":
+                c.decided = True
+                out.append(self._event(c))
+        out.sort(key=lambda ev: ev.onset)
+        keep_after = horizon - self._history_s
+        self._cands = [c for c in cands if not c.decided or c.onset >= keep_after]
+        self._gaps = [g for g in self._gaps if g[1] >= keep_after]
+        return out
+
+    def _trim(self) -> None:
+        n = self._b["t"].shape[0]
+        cut = max(0, min(self._scan, n) - self._keep_n)
+        if cut > 0:
+            for f in _FIELDS:
+                self._b[f] = self._b[f][cut:]
+            self._scan -= cut
+
+    def _event(self, c: Candidate) -> Event:
+        return Event(
+            onset=c.onset, duration=c.duration, label=c.label, sensor=self.sensor,
+            peak_acc=c.peak_acc, peak_jerk=c.peak_jerk, confidence=float(c.confidence),
+        )
+
+
+def detect(time: np.ndarray, acc: np.ndarray, fs: float, config: DetectorConfig | None = None,
+           sensor: str = "wrist") -> list[Event]:
+    """Detect events in a whole recording of one sensor (the stream fed as one block).
+
+    Parameters
+    ----------
+    time : ndarray, shape (N,)
+        Sample times (s).
+    acc : ndarray, shape (N, 3)
+        Acceleration (g).
+    fs : float
+        Sampling rate (Hz).
+    config : DetectorConfig, optional
+        Parameters.
+    sensor : str
+        Sensor name for the events.
+
+    Returns
+    -------
+    list of Event
+        Every burst with its label, sorted by onset.
+    """
+    det = StreamingDetector(fs, config, sensor)
+    events = det.push(time, acc) + det.flush()
+    return sorted(events, key=lambda e: e.onset)

@@ -1,0 +1,31 @@
+"""Rhythmic trains and periodic limb movement (PLM) series among bursts.
+
+A burst that belongs to a chain of at least ``min_count`` bursts whose consecutive
+onset-to-onset intervals all lie in ``[lo, hi]`` is part of a train or series:
+- rhythmic trains: hypnagogic foot tremor (bursts 0.3-0.7 s at 1-2 /s, Wichniak et al. 2001,
+  Mov Disord 16:1182), ALMA (0.1-0.5 s at ~1-2 Hz, Chervin et al. 2003, Mov Disord 18:551),
+  rhythmic movement disorder (0.5-2 Hz) -> intervals 0.25-3.5 s, >= 4 bursts;
+- PLM series: AASM (Berry et al. 2018): movements 0.5-10 s, >= 4, intervals 5-90 s
+  (WASM 2016, Ferri et al., Sleep Med 26:86: 10-90 s).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def chain_bounds(onsets: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """For each onset (s, sorted), the first and last index of the chain it belongs to.
+
+    Consecutive onsets whose interval lies in ``[lo, hi]`` (s) are linked.
+    """
+    n = onsets.shape[0]
+    if n == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    d = np.diff(onsets)
+    link = (d >= lo) & (d <= hi)
+    new = np.concatenate([[True], ~link])
+    gid = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    last = np.concatenate([first[1:] - 1, [n - 1]])
+    return first[gid], last[gid]

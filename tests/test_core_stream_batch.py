@@ -1,0 +1,110 @@
+"""Stream == batch: any split of a recording into blocks gives identical events."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sms_detect.core import DetectorConfig, MultiSensorDetector, StreamingDetector, detect
+from sms_detect.core.merge import merge_sensor_events
+from tests.signals import add_jerk, add_movement, quiet_night
+
+RATES = [25.0, 50.0, 52.0, 100.0, 104.0, 200.0]
+
+
+def _recording(fs: float, seed: int):
+    """A 3-minute night with jerks (some in rhythmic trains), a movement, glitches, gaps."""
+    rng = np.random.default_rng(seed)
+    t, acc = quiet_night(fs, 180.0, seed)
+    for onset in rng.uniform(30, 170, size=4):
+        add_jerk(t, acc, onset, peak_g=rng.uniform(0.05, 2.0))
+    train0 = rng.uniform(40, 150)
+    for k in range(rng.integers(2, 6)):
+        add_jerk(t, acc, train0 + k * rng.uniform(0.6, 1.2), peak_g=0.3)
+    add_movement(t, acc, rng.uniform(20, 160))
+    for k in rng.integers(10, len(t) - 10, size=3):
+        acc[k] += rng.normal(0, 3, 3)  # glitches
+    keep = np.ones(len(t), bool)
+    for g0 in rng.uniform(10, 170, size=2):  # radio dropouts
+        keep[(t >= g0) & (t < g0 + rng.uniform(0.1, 3))] = False
+    return t[keep], acc[keep]
+
+
+def _stream(t, acc, fs, cuts):
+    det = StreamingDetector(fs)
+    out = []
+    for piece in np.split(np.arange(len(t)), cuts):
+        out += det.push(t[piece], acc[piece])
+    out += det.flush()
+    return sorted(out, key=lambda e: e.onset)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fs=st.sampled_from(RATES), seed=st.integers(0, 10_000),
+       cuts=st.lists(st.floats(0, 1), min_size=1, max_size=40))
+def test_any_split_gives_identical_events(fs, seed, cuts):
+    t, acc = _recording(fs, seed)
+    batch = detect(t, acc, fs)
+    idx = sorted({int(c * len(t)) for c in cuts})
+    assert _stream(t, acc, fs, idx) == batch
+
+
+def test_small_blocks_equal_batch_and_find_the_jerks():
+    fs = 100.0
+    t, acc = quiet_night(fs, 240.0, seed=3)
+    for onset in (60.0, 150.0, 200.0):
+        add_jerk(t, acc, onset, peak_g=0.6)
+    batch = detect(t, acc, fs)
+    streamed = _stream(t, acc, fs, list(range(10, len(t), 10)))
+    assert streamed == batch
+    jerks = [e for e in batch if e.label == "hypnic_jerk"]
+    assert [round(e.onset) for e in jerks] == [60, 150, 200]
+    assert all(abs(e.onset - round(e.onset)) < 0.05 for e in jerks)
+
+
+def test_multi_sensor_stream_equals_batch_merge():
+    fs = {"wrist": 50.0, "ankle": 100.0}
+    rec = {}
+    for i, (name, rate) in enumerate(fs.items()):
+        t, acc = quiet_night(rate, 200.0, seed=10 + i)
+        for onset in (50.0, 120.0):
+            add_jerk(t, acc, onset + 0.02 * i, peak_g=0.5)
+        add_jerk(t, acc, 90.0 + 40 * i, peak_g=0.5)  # one-limb jerks
+        rec[name] = (t, acc)
+    batch = merge_sensor_events(
+        [e for n, (t, a) in rec.items() for e in detect(t, a, fs[n], sensor=n)],
+        list(fs), DetectorConfig().merge_sensor_tol_s)
+    multi = MultiSensorDetector(fs)
+    out = []
+    pos = dict.fromkeys(fs, 0)
+    rng = np.random.default_rng(0)
+    while any(pos[n] < len(rec[n][0]) for n in fs):
+        n = list(fs)[rng.integers(0, 2)]
+        k = pos[n] + int(rng.integers(1, 500))
+        t, a = rec[n]
+        out += multi.push(n, t[pos[n]:k], a[pos[n]:k])
+        pos[n] = min(k, len(t))
+    out += multi.flush()
+    assert sorted(out, key=lambda e: e.onset) == batch
+    both = [e for e in batch if e.sensor == "wrist+ankle"]
+    assert [round(e.onset) for e in both] == [50, 120]
+    assert {e.sensor for e in batch if e.label == "hypnic_jerk"} >= {"wrist", "ankle"}
+
+
+def test_splits_right_at_glitches_and_gaps():
+    """Block edges next to one- and two-sample glitches and gap edges change nothing."""
+    fs = 100.0
+    t, acc = quiet_night(fs, 120.0, seed=5)
+    acc[3000] += [4.0, 0, 0]  # one-sample glitch
+    acc[6000:6002] += [0, 3.0, 0]  # two-sample glitch
+    add_jerk(t, acc, 80.0, peak_g=0.4)
+    keep = np.ones(len(t), bool)
+    keep[9000:9100] = False
+    t, acc = t[keep], acc[keep]
+    batch = detect(t, acc, fs)
+    assert not any(abs(e.onset - 30.0) < 1 or abs(e.onset - 60.0) < 1 for e in batch)
+    for k in (3000, 6000, 8999):
+        for d in range(-3, 4):
+            assert _stream(t, acc, fs, [k + d]) == batch, (k, d)
+            assert _stream(t, acc, fs, [k + d, k + d + 1, k + d + 3]) == batch, (k, d)
