@@ -35,19 +35,23 @@ def hysteresis_bursts(env: np.ndarray, low: np.ndarray, high: np.ndarray,
     edges = np.diff(above.astype(np.int8), prepend=0, append=0)
     starts = np.flatnonzero(edges == 1)
     stops = np.flatnonzero(edges == -1)
-    brk = np.concatenate([[0], np.cumsum(breaks)])
     if starts.shape[0] > 1:
         gap = starts[1:] - stops[:-1]
-        crosses_break = brk[starts[1:] + 1] - brk[stops[:-1]] > 0
-        new_group = np.concatenate([[True], (gap >= max_gap) | crosses_break])
+        split = gap >= max_gap
+        bidx = np.flatnonzero(breaks)
+        if bidx.size:  # a break between two runs (at or after the first's stop) splits them
+            first_break_after = np.searchsorted(bidx, stops[:-1])
+            nb = bidx[np.minimum(first_break_after, bidx.size - 1)]
+            split |= (first_break_after < bidx.size) & (nb <= starts[1:])
+        new_group = np.concatenate([[True], split])
     else:
         new_group = np.array([True])
     gid = np.cumsum(new_group) - 1
     g_start = starts[new_group]
     g_stop = np.zeros(gid[-1] + 1, dtype=np.int64)
     np.maximum.at(g_stop, gid, stops)
-    hi = np.concatenate([[0], np.cumsum(env > high)])
-    run_high = (hi[stops] - hi[starts]) > 0
+    hidx = np.flatnonzero(env > high)
+    run_high = np.searchsorted(hidx, stops) > np.searchsorted(hidx, starts)
     g_high = np.zeros(gid[-1] + 1, dtype=bool)
     np.logical_or.at(g_high, gid, run_high)
     return np.column_stack([g_start, g_stop]), g_high

@@ -41,6 +41,7 @@ class Candidate:
     near_gap: bool
     label: str = ""
     confidence: float = 0.0
+    base_label: str = ""
     decided: bool = False
 
     @property

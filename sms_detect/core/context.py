@@ -45,7 +45,7 @@ class EpochContext:
         self._last_active_pruned = -np.inf
 
     def update(self, time: np.ndarray, acc: np.ndarray, above: np.ndarray) -> None:
-        """Add samples: times (s), cleaned acceleration (g, shape (N, 3)), above-low flags."""
+        """Add samples: times (s), cleaned acceleration (g, shape (3, N)), above-low flags."""
         n = time.shape[0]
         if n == 0:
             return
@@ -53,7 +53,7 @@ class EpochContext:
             self.first_time = float(time[0])
         need = self.epoch - self._p_n
         if n < need:
-            self._p_sum += acc.sum(axis=0)
+            self._p_sum += acc.sum(axis=1)
             self._p_act += int(above.sum())
             self._p_n += n
             return
@@ -61,7 +61,7 @@ class EpochContext:
         cuts = np.arange(need, n + 1, self.epoch)
         starts = np.concatenate([[0], cuts[:-1]])
         done = cuts[-1]
-        sums = np.add.reduceat(acc[:done], starts, axis=0)
+        sums = np.add.reduceat(acc[:, :done], starts, axis=1).T
         acts = np.add.reduceat(above[:done].astype(np.int64), starts)
         sums[0] += self._p_sum
         acts[0] += self._p_act
@@ -74,7 +74,7 @@ class EpochContext:
         self.active = np.concatenate([self.active, active])
         self._prev_angle = float(ang[-1])
         rest = n - cuts[-1]
-        self._p_sum = acc[cuts[-1]:].sum(axis=0) if rest else np.zeros(3)
+        self._p_sum = acc[:, cuts[-1]:].sum(axis=1) if rest else np.zeros(3)
         self._p_act = int(above[cuts[-1]:].sum()) if rest else 0
         self._p_n = rest
         self._prune(float(time[-1]))

@@ -32,8 +32,8 @@ from sms_detect.core.features import (
     angle_between_deg,
     glitch_mask,
     hold_last_good,
-    jerk_magnitude,
     magnitude,
+    sq_norm,
 )
 from sms_detect.core.filters import OnePole, SosFilter, band_edges, design_bandpass
 from sms_detect.core.noise import NoiseFloor
@@ -58,7 +58,7 @@ PLM_ELIGIBLE = ("hypnic_jerk", "movement", "wake_burst")
 #: Lowest sampling rate (Hz) the detector accepts.
 MIN_RATE_HZ = 10.0
 
-_FIELDS = ("t", "raw", "amag", "env", "jerk", "low", "high", "brk")
+_FIELDS = ("t", "raw", "amag", "env", "low", "high", "brk")
 
 
 class StreamingDetector:
@@ -115,8 +115,8 @@ class StreamingDetector:
         self._unit_done = False
         # per-sample features of the recent past
         self._b: dict[str, np.ndarray] = {
-            "t": np.empty(0), "raw": np.empty((0, 3)), "amag": np.empty(0),
-            "env": np.empty(0), "jerk": np.empty(0), "low": np.empty(0),
+            "t": np.empty(0), "raw": np.empty((3, 0)), "amag": np.empty(0),
+            "env": np.empty(0), "low": np.empty(0),
             "high": np.empty(0), "brk": np.empty(0, dtype=bool),
         }
         self._scan = 0
@@ -155,20 +155,23 @@ class StreamingDetector:
         """
         if self._flushed:
             raise ValueError("push() after flush(): make a new detector for a new stream")
-        t, a = check_block(time, acc)
-        if t.shape[0] == 0:
-            return []
-        if self._last_in is not None and t[0] <= self._last_in:
-            raise ValueError(
-                f"time goes backwards between blocks ({t[0]:.6f} s after {self._last_in:.6f} s)"
-            )
-        self._check_units(a, final=False)
-        self._last_in = float(t[-1])
+        time = np.asarray(time)
+        acc = np.asarray(acc)
+        if time.ndim != 1 or acc.ndim != 2 or acc.shape[1:] != (3,) or \
+                acc.shape[0] != time.shape[0]:
+            check_block(time, acc)  # raises with the exact problem
         out: list[Event] = []
-        for s in range(0, t.shape[0], CHUNK):
-            self._pt = np.concatenate([self._pt, t[s:s + CHUNK]])
-            self._pa = np.concatenate([self._pa, a[s:s + CHUNK]])
-            self._process(final=False)
+        for s in range(0, time.shape[0], CHUNK):
+            try:
+                t, a = check_block(time[s:s + CHUNK], acc[s:s + CHUNK])
+            except ValueError as exc:
+                raise ValueError(_shift_sample_index(str(exc), s)) from None
+            if self._last_in is not None and t[0] <= self._last_in:
+                raise ValueError(f"time goes backwards at sample {s} ({t[0]:.6f} s after "
+                                 f"{self._last_in:.6f} s)")
+            self._check_units(a, final=False)
+            self._last_in = float(t[-1])
+            self._process(t, a, final=False)
             self._find_bursts(final=False)
             out += self._decide(final=False)
         return out
@@ -178,7 +181,7 @@ class StreamingDetector:
         if self._flushed:
             return []
         self._check_units(np.empty((0, 3)), final=True)
-        self._process(final=True)
+        self._process(np.empty(0), np.empty((0, 3)), final=True)
         self._find_bursts(final=True)
         out = self._decide(final=True)
         self._flushed = True
@@ -220,49 +223,52 @@ class StreamingDetector:
                     " divide by 9.80665)"
                 )
 
-    def _process(self, final: bool) -> None:
-        """Turn held raw samples into per-sample features (all but the look-ahead)."""
+    def _process(self, t_new: np.ndarray, a_new: np.ndarray, final: bool) -> None:
+        """Turn held and new raw samples into per-sample features (all but the look-ahead)."""
         cfg = self.cfg
-        m = self._pt.shape[0] - (0 if final else LOOKAHEAD)
-        if m <= 0:
-            return
         c = self._ct.shape[0]
-        xt = np.concatenate([self._ct, self._pt])
-        xa = np.concatenate([self._ca, self._pa])
-        gap = np.zeros(xt.shape[0], dtype=bool)
+        xt = np.concatenate([self._ct, self._pt, t_new])
+        nx = xt.shape[0]
+        m = nx - c - (0 if final else LOOKAHEAD)
+        if m <= 0:
+            self._pt = xt[c:]
+            self._pa = np.concatenate([self._pa, a_new])
+            return
+        xa = np.concatenate([self._ca, self._pa, a_new]).T.copy()  # (3, L)
+        gap = np.zeros(nx, dtype=bool)
         gap[1:] = np.diff(xt) > self._gap_dt  # gap before sample k
-        bad = glitch_mask(xa, cfg.glitch_min_g, cfg.glitch_ratio, self._two_sample)
+        step_sq = sq_norm(np.diff(xa, axis=1))
+        bad = glitch_mask(xa, cfg.glitch_min_g, cfg.glitch_ratio, self._two_sample, step_sq)
         if gap.any() and bad.any():
             cg = np.concatenate([[0], np.cumsum(gap)])
-            k = np.arange(xt.shape[0])
-            lo_i = np.clip(k - 1, 0, xt.shape[0])
-            hi_i = np.clip(k + 3, 0, xt.shape[0])
-            bad &= (cg[hi_i] - cg[lo_i]) == 0
+            k = np.arange(nx)
+            bad &= (cg[np.clip(k + 3, 0, nx)] - cg[np.clip(k - 1, 0, nx)]) == 0
         sl = slice(c, c + m)
-        t, raw, newbad, newgap = xt[sl], xa[sl], bad[sl], gap[sl]
-        if self._last_clean is None:
-            clean = hold_last_good(raw, newbad)
-            seg_start = newgap.copy()
+        t, raw, newbad, newgap = xt[sl], xa[:, sl], bad[sl], gap[sl]
+        first = self._last_clean is None
+        seg_start = newgap.copy()
+        if first:
             seg_start[0] = True
-            prev = raw[0]
+        if not newbad.any():
+            clean = raw
+        elif first:
+            clean = hold_last_good(raw, newbad)
         else:
-            clean = hold_last_good(np.vstack([self._last_clean, raw]),
-                                   np.concatenate([[False], newbad]))[1:]
-            seg_start = newgap
-            prev = self._last_clean
+            clean = hold_last_good(np.column_stack([self._last_clean, raw]),
+                                   np.concatenate([[False], newbad]))[:, 1:]
         bp = np.empty_like(clean)
         env2 = np.empty(m)
+        a2 = np.empty(m)
         bounds = np.concatenate([[0], np.flatnonzero(seg_start[1:]) + 1, [m]])
         for s, e in zip(bounds[:-1], bounds[1:], strict=True):
             if seg_start[s]:
-                self._bp.reset(clean[s])
+                self._bp.reset(clean[:, s])
                 self._smooth.reset(0.0)
-            bp[s:e] = self._bp(clean[s:e])
-            env2[s:e] = self._smooth(np.einsum("ij,ij->i", bp[s:e], bp[s:e]))
-        amag = magnitude(bp)
+            bp[:, s:e] = self._bp(clean[:, s:e])
+            a2[s:e] = sq_norm(bp[:, s:e])
+            env2[s:e] = self._smooth(a2[s:e])
+        amag = np.sqrt(a2)
         env = np.sqrt(np.maximum(env2, 0.0))
-        jerk = jerk_magnitude(clean, prev, self.fs)
-        jerk[seg_start] = 0.0
         floor = self._noise(env)
         high = np.maximum(cfg.k_high * floor, cfg.abs_high_g)
         low = np.maximum(cfg.k_low * floor, cfg.abs_low_g)
@@ -270,14 +276,15 @@ class StreamingDetector:
             self._gaps.append((float(xt[c + k - 1]), float(xt[c + k])))
         self.n_gaps += int(newgap.sum())
         self._ctx.update(t, clean, env > low)
-        new = {"t": t, "raw": clean, "amag": amag, "env": env, "jerk": jerk, "low": low,
+        new = {"t": t, "raw": clean, "amag": amag, "env": env, "low": low,
                "high": high, "brk": seg_start}
+        b = self._b
         for f in _FIELDS:
-            self._b[f] = np.concatenate([self._b[f], new[f]])
+            b[f] = np.concatenate([b[f], new[f]], axis=-1) if b[f].shape[-1] else new[f]
         keep = max(0, c + m - LOOKBEHIND)
-        self._ct, self._ca = xt[keep:c + m], xa[keep:c + m]
-        self._pt, self._pa = self._pt[m:], self._pa[m:]
-        self._last_clean = clean[-1]
+        self._ct, self._ca = xt[keep:c + m], xa[:, keep:c + m].T.copy()
+        self._pt, self._pa = xt[c + m:], xa[:, c + m:].T.copy()
+        self._last_clean = clean[:, -1].copy()
         self.n_samples += m
         self.n_glitches += int(newbad.sum())
 
@@ -313,11 +320,15 @@ class StreamingDetector:
         below = np.flatnonzero(b["amag"][lo:s] < cfg.onset_fraction * b["low"][s])
         on = lo + int(below[-1]) + 1 if below.size else lo
         onset, offset = float(t[on]), float(t[e - 1])
-        pre = (t >= onset - PRE_ORIENT_S) & (t < onset - 0.05)
-        post = (t > offset + 0.05) & (t <= offset + cfg.post_s)
+        p0, p1, q0, q1 = np.searchsorted(
+            t, [onset - PRE_ORIENT_S, onset - 0.05, offset + 0.05, offset + cfg.post_s],
+            side="left")
+        q0 = int(np.searchsorted(t, offset + 0.05, side="right"))
+        q1 = int(np.searchsorted(t, offset + cfg.post_s, side="right"))
         orient = 0.0
-        if pre.any() and post.any():
-            orient = angle_between_deg(b["raw"][pre].mean(axis=0), b["raw"][post].mean(axis=0))
+        if p1 > p0 and q1 > q0:
+            orient = angle_between_deg(b["raw"][:, p0:p1].mean(axis=1),
+                                       b["raw"][:, q0:q1].mean(axis=1))
         near_gap = any(ta > onset - cfg.gap_blank_s and tb < offset + cfg.post_s
                        for tb, ta in self._gaps)
         before = onset - 0.5
@@ -325,15 +336,26 @@ class StreamingDetector:
             onset=onset,
             offset=max(offset, onset + 1.0 / self.fs),
             peak_acc=float(b["amag"][on:e].max()),
-            peak_jerk=float(b["jerk"][on:e].max()),
+            peak_jerk=self._peak_jerk(on, e),
             orientation_deg=orient,
             quiet_s=self._ctx.quiet_s(before),
             active_fraction=self._ctx.active_fraction_in(before - cfg.activity_window_s, before),
             near_gap=near_gap,
         )
         cand.label, cand.confidence = judge(cand, cfg)
+        cand.base_label = cand.label
         self._cands.append(cand)
         self._provisional.append(self._event(cand))
+
+    def _peak_jerk(self, on: int, e: int) -> float:
+        """Peak jerk magnitude (g/s) over buffer samples ``on .. e-1`` (first differences)."""
+        b = self._b
+        lo = max(on - 1, 0)
+        d = np.diff(b["raw"][:, lo:e], axis=1)
+        j = np.sqrt(sq_norm(d)) * self.fs
+        # no step across a gap or into the stream's first sample
+        j[b["brk"][lo + 1:e]] = 0.0
+        return float(j.max()) if j.size else 0.0
 
     def _horizon(self, final: bool) -> float:
         """Earliest onset (s) a burst not yet judged can have."""
@@ -351,11 +373,11 @@ class StreamingDetector:
         cands = self._cands
         if not any(not c.decided for c in cands):
             return []
-        members = [c for c in cands if c.label != "artifact"]
+        members = [c for c in cands if c.base_label != "artifact"]
         on = np.array([c.onset for c in members])
         t_first, t_last = chain_bounds(on, cfg.train_min_interval_s, cfg.train_max_interval_s)
         elig = [c for c in members
-                if c.label in PLM_ELIGIBLE
+                if c.base_label in PLM_ELIGIBLE
                 and cfg.plm_min_duration_s <= c.duration <= PLM_MAX_DURATION_S]
         pon = np.array([c.onset for c in elig])
         p_first, p_last = chain_bounds(pon, cfg.plm_min_interval_s, cfg.plm_max_interval_s)
@@ -382,7 +404,7 @@ class StreamingDetector:
             c.decided = True
             out.append(self._event(c))
         for c in cands:  # artifacts are final at once
-            if not c.decided and c.label == "artifact":
+            if not c.decided and c.base_label == "artifact":
                 c.decided = True
                 out.append(self._event(c))
         out.sort(key=lambda ev: ev.onset)
@@ -396,7 +418,7 @@ class StreamingDetector:
         cut = max(0, min(self._scan, n) - self._keep_n)
         if cut > 0:
             for f in _FIELDS:
-                self._b[f] = self._b[f][cut:]
+                self._b[f] = self._b[f][..., cut:]
             self._scan -= cut
 
     def _event(self, c: Candidate) -> Event:
@@ -404,6 +426,15 @@ class StreamingDetector:
             onset=c.onset, duration=c.duration, label=c.label, sensor=self.sensor,
             peak_acc=c.peak_acc, peak_jerk=c.peak_jerk, confidence=float(c.confidence),
         )
+
+
+def _shift_sample_index(msg: str, offset: int) -> str:
+    """Add ``offset`` to the sample number at the end of a check_block message."""
+    head, sep, tail = msg.rpartition("sample ")
+    num = tail.rstrip(")")
+    if sep and num.isdigit():
+        return f"{head}sample {int(num) + offset}{tail[len(num):]}"
+    return msg
 
 
 def detect(time: np.ndarray, acc: np.ndarray, fs: float, config: DetectorConfig | None = None,

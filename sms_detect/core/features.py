@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def glitch_mask(x: np.ndarray, min_g: float, ratio: float, two_sample: bool) -> np.ndarray:
+def glitch_mask(x: np.ndarray, min_g: float, ratio: float, two_sample: bool,
+                step_sq: np.ndarray | None = None) -> np.ndarray:
     """Flag one- or two-sample excursions that no limb can make.
 
     A limb's acceleration is band-limited (its energy lies below ~20 Hz), so a sample that
@@ -18,8 +19,8 @@ def glitch_mask(x: np.ndarray, min_g: float, ratio: float, two_sample: bool) -> 
 
     Parameters
     ----------
-    x : ndarray, shape (N, 3)
-        Raw acceleration (g), including 2 samples of context on each side.
+    x : ndarray, shape (3, N)
+        Raw acceleration (g), axes in rows, including 2 samples of context on each side.
     min_g : float
         Smallest excursion (g) counted as a glitch.
     ratio : float
@@ -27,61 +28,68 @@ def glitch_mask(x: np.ndarray, min_g: float, ratio: float, two_sample: bool) -> 
     two_sample : bool
         Also test pairs of samples (use only where two samples are much shorter than any
         real transient, i.e. at >= 50 Hz).
+    step_sq : ndarray, shape (N - 1,), optional
+        Squared norm (g^2) of each sample-to-sample step, if already computed.
 
     Returns
     -------
     ndarray of bool, shape (N,)
         True at glitch samples. The first and last two samples are never flagged.
+
+    Notes
+    -----
+    Both tests need a step larger than ``min_g`` next to the tested samples (the excursion is
+    half the difference of two steps), so only samples near such steps are tested: the cost
+    is one pass over the steps.
     """
-    n = x.shape[0]
+    n = x.shape[1]
     mask = np.zeros(n, dtype=bool)
     if n < 5:
         return mask
-    prev, cur, nxt = x[1:-3], x[2:-2], x[3:-1]
-    dev = np.linalg.norm(cur - 0.5 * (prev + nxt), axis=1)
-    base = np.linalg.norm(nxt - prev, axis=1)
-    mask[2:-2] |= (dev > min_g) & (dev > ratio * base)
+    if step_sq is None:
+        d = np.diff(x, axis=1)
+        step_sq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+    big = np.flatnonzero(step_sq > min_g * min_g)
+    if big.size == 0:
+        return mask
+    # step j joins samples j and j+1; tests of sample k use steps k-2 .. k+1
+    k = np.unique((big[:, None] + np.arange(-1, 3)[None, :]).ravel())
+    k = k[(k >= 2) & (k <= n - 3)]
+    prev, cur, nxt = x[:, k - 1], x[:, k], x[:, k + 1]
+    dev = np.linalg.norm(cur - 0.5 * (prev + nxt), axis=0)
+    base = np.linalg.norm(nxt - prev, axis=0)
+    mask[k[(dev > min_g) & (dev > ratio * base)]] = True
     if two_sample:
-        a, b, c, d = x[1:-3], x[2:-2], x[3:-1], x[4:]
-        dev2 = np.linalg.norm(0.5 * (b + c) - 0.5 * (a + d), axis=1)
-        base2 = np.linalg.norm(d - a, axis=1)
-        pair = (dev2 > min_g) & (dev2 > ratio * base2)
-        mask[2:-2] |= pair
-        mask[3:-1] |= pair
+        k2 = k  # pair (k, k+1) uses k-1 .. k+2
+        a, b, c, d4 = x[:, k2 - 1], x[:, k2], x[:, k2 + 1], x[:, k2 + 2]
+        dev2 = np.linalg.norm(0.5 * (b + c) - 0.5 * (a + d4), axis=0)
+        base2 = np.linalg.norm(d4 - a, axis=0)
+        pair = k2[(dev2 > min_g) & (dev2 > ratio * base2)]
+        mask[pair] = True
+        mask[pair + 1] = True
     return mask
 
 
 def hold_last_good(x: np.ndarray, bad: np.ndarray) -> np.ndarray:
-    """Replace flagged rows of ``x`` (shape (N, C)) by the last unflagged row before them.
+    """Replace flagged columns of ``x`` (shape (C, N)) by the last unflagged column before them.
 
-    The first row must be unflagged.
+    The first column must be unflagged.
     """
     if not bad.any():
         return x
     idx = np.where(bad, 0, np.arange(bad.shape[0]))
     np.maximum.accumulate(idx, out=idx)
-    return x[idx]
+    return x[:, idx]
+
+
+def sq_norm(x: np.ndarray) -> np.ndarray:
+    """Squared Euclidean norm of each column of ``x`` (shape (3, N)), e.g. g^2."""
+    return x[0] * x[0] + x[1] * x[1] + x[2] * x[2]
 
 
 def magnitude(x: np.ndarray) -> np.ndarray:
     """Euclidean norm of each row of ``x`` (shape (N, 3)), e.g. g for acceleration."""
     return np.sqrt(np.einsum("ij,ij->i", x, x))
-
-
-def jerk_magnitude(x: np.ndarray, prev: np.ndarray, fs: float) -> np.ndarray:
-    """Jerk magnitude (g/s) by first difference of ``x`` (shape (N, 3), g).
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, 3)
-        Acceleration (g).
-    prev : ndarray, shape (3,)
-        The sample before ``x[0]`` (g).
-    fs : float
-        Sampling rate (Hz).
-    """
-    d = np.diff(x, axis=0, prepend=prev[None, :])
-    return magnitude(d) * fs
 
 
 def z_angle_deg(mean_acc: np.ndarray) -> np.ndarray:

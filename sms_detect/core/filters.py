@@ -49,7 +49,7 @@ def design_bandpass(fs: float, low_hz: float, high_hz: float, order: int) -> np.
 
 
 class SosFilter:
-    """A multi-channel SOS filter with state carried across blocks.
+    """A multi-channel SOS filter with state carried across blocks (channels in rows).
 
     Parameters
     ----------
@@ -71,15 +71,15 @@ class SosFilter:
         For a band-pass this makes a constant input (gravity) give zero output at once, so a
         restart after a gap causes no step transient.
         """
-        self.zi = self._zi_unit[:, :, None] * np.asarray(first, dtype=float)[None, None, :]
+        self.zi = self._zi_unit[:, None, :] * np.asarray(first, dtype=float)[None, :, None]
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Filter ``x`` (shape (N, channels)) continuing from the carried state."""
-        if x.shape[0] == 0:
+        """Filter ``x`` (shape (channels, N)) continuing from the carried state."""
+        if x.shape[1] == 0:
             return np.empty_like(x, dtype=float)
         if self.zi is None:
-            self.reset(x[0])
-        y, self.zi = signal.sosfilt(self.sos, x, axis=0, zi=self.zi)
+            self.reset(x[:, 0])
+        y, self.zi = signal.sosfilt(self.sos, x, axis=-1, zi=self.zi)
         return y
 
 

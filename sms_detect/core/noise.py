@@ -10,11 +10,11 @@ class NoiseFloor:
     """Causal noise floor of an envelope, updated once per fixed window.
 
     Each complete window of ``window`` samples (aligned to the stream's first sample) gives
-    its median envelope; the floor that applies to the next window is the ``quantile`` of the
-    last ``history`` such medians. A low quantile of window medians ignores bursts (they fill
-    few windows, and only part of each) but follows a slowly rising background, e.g. a
-    restless awake period. Until the first window completes the floor is 0 (the absolute
-    thresholds apply).
+    its (lower) median envelope; the floor that applies to the next window is the
+    ``quantile`` of the last ``history`` such medians. A low quantile of window medians
+    ignores bursts (they fill few windows, and only part of each) but follows a slowly
+    rising background, e.g. a restless awake period. Until the first window completes the
+    floor is 0 (the absolute thresholds apply).
 
     Parameters
     ----------
@@ -24,10 +24,14 @@ class NoiseFloor:
         Number of past window medians used.
     quantile : float
         Quantile (0..1) of the past medians taken as the floor.
+    per_window : int
+        About this many evenly spaced samples of each window enter its median (a median of
+        25 values per second is as robust as of all, at a fraction of the cost).
     """
 
-    def __init__(self, window: int, history: int, quantile: float) -> None:
+    def __init__(self, window: int, history: int, quantile: float, per_window: int = 25) -> None:
         self.window = max(1, int(window))
+        self.step = max(1, self.window // max(1, per_window))
         self.history = max(1, int(history))
         self.quantile = quantile
         self._partial = np.empty(0)
@@ -44,7 +48,10 @@ class NoiseFloor:
         if nwin == 0:
             self._partial = combined
             return np.full(env.shape[0], self.floor)
-        med = np.median(combined[: nwin * self.window].reshape(nwin, self.window), axis=1)
+        # lower median of each window, over every ``step``-th sample (one partition pass)
+        sub = combined[: nwin * self.window].reshape(nwin, self.window)[:, :: self.step]
+        mid = (sub.shape[1] - 1) // 2
+        med = np.partition(sub, mid, axis=1)[:, mid]
         hist = np.concatenate([self._stats, med])
         if self._stats.shape[0] < self.history:
             pad = self.history - 1 - (self._stats.shape[0] - 0)

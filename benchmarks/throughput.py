@@ -1,0 +1,107 @@
+"""Detector throughput, memory and streaming cost, as ratios to a baseline run in-process.
+
+Builds a 7-day, 100 Hz, 3-axis recording in memory (quiet rest with noise, slow posture
+changes, bursts every few minutes and a few gaps), then prints:
+
+- the detector's time divided by the time of ONE ``scipy.signal.sosfilt`` pass of an order-4
+  Butterworth band-pass (``butter(2, [1, 20], 'bandpass')``: 2 sections, 4th order) over the
+  same (N, 3) array in the same run (target <= 3.0);
+- the same for one 8-hour night, and the peak memory of each run (tracemalloc);
+- streaming cost at 100 Hz in blocks of 10 samples: CPU seconds per second of data.
+
+Usage: ``python benchmarks/throughput.py [--days 7] [--repeat 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+
+import numpy as np
+from scipy import signal
+
+from sms_detect.core import StreamingDetector, detect
+
+
+def make_recording(seconds: float, fs: float = 100.0, seed: int = 0):
+    """Synthetic rest with bursts and gaps: (time s, acc g float64)."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * fs)
+    t = np.arange(n) / fs
+    acc = rng.normal(0.0, 0.003, (n, 3))
+    acc[:, 2] += 0.98
+    acc[:, 0] += 0.15 * np.sin(2 * np.pi * t / 5400.0)
+    starts = rng.integers(0, n - 100, size=int(seconds / 180))
+    tt = np.arange(40) / fs
+    pulse = 0.4 * np.sin(2 * np.pi * 5 * tt) * np.exp(-tt / 0.08)
+    acc[starts[:, None] + np.arange(40)[None, :], 0] += pulse
+    keep = np.ones(n, bool)
+    for g in rng.integers(0, n - 1000, size=int(seconds / 3600)):
+        keep[g:g + 300] = False
+    return t[keep], acc[keep]
+
+
+def best_of(fn, repeat: int) -> float:
+    """Best wall time (s) of ``repeat`` calls."""
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def peak_mb(fn) -> float:
+    """Peak traced memory (MB) of one call, above what was allocated before it."""
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1e6
+
+
+def bench(seconds: float, repeat: int, label: str) -> None:
+    fs = 100.0
+    t, acc = make_recording(seconds, fs)
+    sos = signal.butter(2, [1.0, 20.0], btype="bandpass", fs=fs, output="sos")
+    t_base = best_of(lambda: signal.sosfilt(sos, acc, axis=0), repeat)
+    t_det = best_of(lambda: detect(t, acc, fs), repeat)
+    n_events = len(detect(t, acc, fs))
+    mem = peak_mb(lambda: detect(t, acc, fs))
+    data_mb = acc.nbytes / 1e6 + t.nbytes / 1e6
+    print(f"{label}: {t.shape[0]:,} samples x 3 axes ({data_mb:.0f} MB in memory), "
+          f"{n_events} events")
+    print(f"  sosfilt baseline   {t_base:8.3f} s")
+    print(f"  detector           {t_det:8.3f} s   ratio {t_det / t_base:5.2f}  (target <= 3.0)")
+    print(f"  detector speed     {t.shape[0] / t_det / 1e6:8.2f} M samples/s, "
+          f"{seconds / t_det:,.0f} x real time")
+    print(f"  detector peak mem  {mem:8.1f} MB above the input")
+
+
+def bench_stream(seconds: float = 600.0, block: int = 10) -> None:
+    fs = 100.0
+    t, acc = make_recording(seconds, fs, seed=1)
+    det = StreamingDetector(fs)
+    c0 = time.process_time()
+    for s in range(0, t.shape[0], block):
+        det.push(t[s:s + block], acc[s:s + block])
+    det.flush()
+    cpu = time.process_time() - c0
+    span = t[-1] - t[0]
+    print(f"streaming, 100 Hz in blocks of {block}: {cpu / span * 1e3:.2f} ms CPU per s of data "
+          f"({100 * cpu / span:.2f} % of one core), over {span:.0f} s of data")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--days", type=float, default=7.0)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    bench(8 * 3600.0, args.repeat, "8-hour night, 100 Hz")
+    bench(args.days * 86400.0, max(1, args.repeat - 1), f"{args.days:g}-day recording, 100 Hz")
+    bench_stream()
+
+
+if __name__ == "__main__":
+    main()
