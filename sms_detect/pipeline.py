@@ -47,9 +47,13 @@ class NightResult:
     config: DetectorConfig = field(default_factory=DetectorConfig)
 
 
-def _run_sensor(blocks: Iterable[tuple[np.ndarray, np.ndarray]], fs: float,
-                config: DetectorConfig, sensor: str, bar: tqdm | None) -> tuple[list[Event], int,
-                                                                                  float, float]:
+def _run_sensor(
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]],
+    fs: float,
+    config: DetectorConfig,
+    sensor: str,
+    bar: tqdm | None,
+) -> tuple[list[Event], int, float, float]:
     det = StreamingDetector(fs, config, sensor)
     events: list[Event] = []
     first = last = np.nan
@@ -68,11 +72,15 @@ def _run_sensor(blocks: Iterable[tuple[np.ndarray, np.ndarray]], fs: float,
 
 def _chunks(block: SampleBlock) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     for s in range(0, len(block), CHUNK * 4):
-        yield block.time[s:s + CHUNK * 4], block.acc[s:s + CHUNK * 4]
+        yield block.time[s : s + CHUNK * 4], block.acc[s : s + CHUNK * 4]
 
 
-def detect_night(blocks: list[SampleBlock], config: DetectorConfig | None = None,
-                 rates: dict[str, float] | None = None, progress: bool = False) -> NightResult:
+def detect_night(
+    blocks: list[SampleBlock],
+    config: DetectorConfig | None = None,
+    rates: dict[str, float] | None = None,
+    progress: bool = False,
+) -> NightResult:
     """Detect events in one night of one or more sensors held in memory.
 
     Parameters
@@ -99,8 +107,14 @@ def detect_night(blocks: list[SampleBlock], config: DetectorConfig | None = None
     result = NightResult(events=[], config=cfg)
     spans = []
     total = sum(len(b) for b in blocks)
-    with tqdm(total=total, unit="sample", unit_scale=True, disable=None if progress else True,
-              desc="detecting", leave=False) as bar:
+    with tqdm(
+        total=total,
+        unit="sample",
+        unit_scale=True,
+        disable=None if progress else True,
+        desc="detecting",
+        leave=False,
+    ) as bar:
         for b in blocks:
             fs = rates.get(b.sensor) or infer_rate(b.time)
             ev, n, t0, t1 = _run_sensor(_chunks(b), fs, cfg, b.sensor, bar)
@@ -122,8 +136,12 @@ def _is_hdf5(path: Path) -> bool:
         return False
 
 
-def process_file(path: str | os.PathLike[str], config: DetectorConfig | None = None,
-                 sensor: str = "wrist", progress: bool = False) -> NightResult:
+def process_file(
+    path: str | os.PathLike[str],
+    config: DetectorConfig | None = None,
+    sensor: str = "wrist",
+    progress: bool = False,
+) -> NightResult:
     """Detect events in a recorded night: a CSV (``time,x,y,z``) or an sms-detect HDF5 file.
 
     HDF5 recordings are read block by block from disk, so memory stays bounded for nights
@@ -176,11 +194,19 @@ def _process_h5(p: Path, cfg: DetectorConfig, progress: bool) -> NightResult:
         info = {}
         for n in names:
             g = f["sensors"][n]
-            nominal = float(g.attrs.get("nominal_rate_hz", 0) or 0)
-            head = g["time"][: min(g["time"].shape[0], 4096)]
-            info[n] = (nominal or infer_rate(head), int(g["time"].shape[0]))
-    with tqdm(total=sum(v[1] for v in info.values()), unit="sample", unit_scale=True,
-              disable=None if progress else True, desc="detecting", leave=False) as bar:
+            nominal = float(g.attrs.get("nominal_rate_hz", np.nan))
+            if not np.isfinite(nominal) or nominal <= 0:
+                head = g["time"][: min(g["time"].shape[0], 4096)]
+                nominal = infer_rate(head[np.isfinite(head)])
+            info[n] = (nominal, int(g["time"].shape[0]))
+    with tqdm(
+        total=sum(v[1] for v in info.values()),
+        unit="sample",
+        unit_scale=True,
+        disable=None if progress else True,
+        desc="detecting",
+        leave=False,
+    ) as bar:
         for n in names:
             fs = info[n][0]
             ev, k, t0, t1 = _run_sensor(iter_sensor_blocks(p, n, CHUNK * 4), fs, cfg, n, bar)
@@ -199,9 +225,12 @@ def write_result(out: str | os.PathLike[str], result: NightResult, source: str) 
     from sms_detect.io.h5_events import write_events_file
 
     try:
-        write_events_file(out, result.events, params=result.config.to_dict(),
-                          detector=DETECTOR_ID,
-                          extra_attrs={"source": source,
-                                       "rates_hz": result.rates_hz})
+        write_events_file(
+            out,
+            result.events,
+            params=result.config.to_dict(),
+            detector=DETECTOR_ID,
+            extra_attrs={"source": source, "rates_hz": result.rates_hz},
+        )
     except OSError as exc:
         raise InputError(f"{out}: cannot write output ({exc.strerror or exc})") from None

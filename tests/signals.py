@@ -16,7 +16,7 @@ def quiet_night(fs: float, seconds: float, seed: int = 0, noise_g: float = 0.002
 
 def add_jerk(t, acc, onset_s: float, peak_g: float = 0.5, freq_hz: float = 5.0,
              decay_s: float = 0.08, length_s: float = 0.4, axis=(1.0, -0.6, 0.3)):
-    """Add a biphasic damped transient (a jerk-like impulse) starting at ``onset_s``."""
+    """Add a biphasic damped transient starting at ``onset_s`` (``peak_g``: envelope amplitude)."""
     fs = 1.0 / np.median(np.diff(t))
     k = int(np.searchsorted(t, onset_s))
     tt = np.arange(int(length_s * fs)) / fs

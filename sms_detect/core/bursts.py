@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def hysteresis_bursts(env: np.ndarray, low: np.ndarray, high: np.ndarray,
-                      breaks: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
+def hysteresis_bursts(
+    env: np.ndarray, low: np.ndarray, high: np.ndarray, breaks: np.ndarray, max_gap: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Segment bursts: runs above a low threshold, merged when close, that reach a high one.
 
     Parameters

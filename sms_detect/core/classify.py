@@ -24,12 +24,23 @@ LABELS = (
     "rhythmic",  # member of a rhythmic train (foot tremor, ALMA, rhythmic movements)
     "plm",  # member of a periodic limb movement series
     "artifact",  # at a gap or a glitch
+    "sleep_burst",  # jerk-like, but deep in established sleep (long after any movement)
 )
+
+
+#: The absolute awake floor counts only where the floor is also above the lowest one seen by
+#: this factor: a noisy sensor at rest sits at its own floor and is not "restless".
+AWAKE_ABS_MIN_RATIO = 1.05
 
 
 @dataclass
 class Candidate:
-    """A burst with the features its label is judged on (times in s, acc in g)."""
+    """A burst with the features its label is judged on (times in s, acc in g).
+
+    ``lf_ratio`` is the 0.2-2 Hz content relative to the 1-20 Hz peak; ``floor_g`` the noise
+    floor of the band-passed envelope when the burst began and ``min_floor_g`` the lowest
+    floor seen so far in the stream (the sensor's own noise once the wearer has rested).
+    """
 
     onset: float
     offset: float
@@ -39,6 +50,9 @@ class Candidate:
     quiet_s: float
     active_fraction: float
     near_gap: bool
+    lf_ratio: float = 0.0
+    floor_g: float = 0.0
+    min_floor_g: float = np.inf
     label: str = ""
     confidence: float = 0.0
     base_label: str = ""
@@ -79,21 +93,34 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     if c.peak_acc < cfg.min_jerk_peak_g:
         return "twitch", 0.5 + 0.5 * _ramp(c.peak_acc, cfg.min_jerk_peak_g, cfg.abs_high_g)
     if c.duration > cfg.max_jerk_duration_s:
-        return "movement", 0.5 + 0.5 * _ramp(c.duration, cfg.max_jerk_duration_s,
-                                             2 * cfg.max_jerk_duration_s)
+        return "movement", 0.5 + 0.5 * _ramp(
+            c.duration, cfg.max_jerk_duration_s, 2 * cfg.max_jerk_duration_s
+        )
     if c.orientation_deg > cfg.max_orientation_change_deg:
-        return "movement", 0.5 + 0.5 * _ramp(c.orientation_deg, cfg.max_orientation_change_deg,
-                                             2 * cfg.max_orientation_change_deg)
-    if c.quiet_s < cfg.pre_still_s or c.active_fraction > cfg.max_active_fraction:
+        return "movement", 0.5 + 0.5 * _ramp(
+            c.orientation_deg, cfg.max_orientation_change_deg, 2 * cfg.max_orientation_change_deg
+        )
+    if c.lf_ratio > cfg.max_lf_ratio:
+        return "movement", 0.5 + 0.5 * _ramp(c.lf_ratio, cfg.max_lf_ratio, 3 * cfg.max_lf_ratio)
+    floor_ratio = c.floor_g / c.min_floor_g if c.min_floor_g > 0 else 1.0
+    if (c.quiet_s < cfg.pre_still_s or c.active_fraction > cfg.max_active_fraction
+            or (c.floor_g > cfg.awake_floor_g and floor_ratio > AWAKE_ABS_MIN_RATIO)
+            or floor_ratio > cfg.awake_floor_ratio):
         return "wake_burst", 0.5 + 0.5 * max(
             _ramp(c.quiet_s, cfg.pre_still_s, 0.0),
             _ramp(c.active_fraction, cfg.max_active_fraction, 1.0),
+            _ramp(c.floor_g, cfg.awake_floor_g, 2 * cfg.awake_floor_g),
+            _ramp(floor_ratio, cfg.awake_floor_ratio, 2 * cfg.awake_floor_ratio),
         )
+    if c.quiet_s > cfg.max_quiet_s:
+        return "sleep_burst", 0.5 + 0.5 * _ramp(c.quiet_s, cfg.max_quiet_s, 2 * cfg.max_quiet_s)
     margins = [
         _ramp(c.peak_acc, cfg.min_jerk_peak_g, 3 * cfg.min_jerk_peak_g),
         _ramp(c.duration, cfg.max_jerk_duration_s, 0.5 * cfg.max_jerk_duration_s),
-        _ramp(c.orientation_deg, cfg.max_orientation_change_deg,
-              0.4 * cfg.max_orientation_change_deg),
-        _ramp(c.quiet_s, cfg.pre_still_s, 3 * cfg.pre_still_s),
+        _ramp(
+            c.orientation_deg, cfg.max_orientation_change_deg, 0.4 * cfg.max_orientation_change_deg
+        ),
+        _ramp(c.lf_ratio, cfg.max_lf_ratio, 0.5 * cfg.max_lf_ratio),
+        _ramp(c.active_fraction, cfg.max_active_fraction, 0.0),
     ]
     return HYPNIC_JERK, 0.5 + 0.5 * float(np.mean(margins))

@@ -53,8 +53,15 @@ class DetectorConfig:
     onset_fraction : float
         The onset is the last sample before the burst whose envelope is below this fraction of
         the low threshold.
+    core_fraction : float
+        A burst ends at its last sample whose band-passed magnitude is at least this fraction
+        of its peak (so a strong jerk's long low tail does not lengthen it).
     post_s : float
-        Time after a burst's end used to judge orientation change; the event is decided then.
+        Time after a burst's end used to judge orientation change; the provisional label is
+        given then.
+    long_post_s : float
+        Time after a burst's end over which its low-frequency content is judged for the
+        final label (a PLM's or a reach's slow part follows the fast onset).
     min_jerk_peak_g : float
         Smallest band-passed peak of a hypnic jerk (g); smaller bursts are twitches.
     max_jerk_duration_s : float
@@ -64,6 +71,15 @@ class DetectorConfig:
         movements have a lower ratio.
     max_orientation_change_deg : float
         Largest change of the gravity direction (degrees) across a hypnic jerk.
+    max_lf_ratio : float
+        Largest ratio of a burst's 0.2-2 Hz peak to its 1-20 Hz peak for a jerk: smooth
+        movements (PLM, reaching, sway) carry most of their energy below 2 Hz.
+    awake_floor_g : float
+        A noise floor above this (g) means restless wake (micro-movements, phone use): a
+        resting wrist or ankle sensor's 1-20 Hz floor is ~1-2 mg for MEMS noise densities of
+        90-300 ug/sqrt(Hz). Raise it for noisier sensors.
+    awake_floor_ratio : float
+        A noise floor above this multiple of the lowest floor seen so far means restless wake.
     pre_still_s : float
         Stillness (s) required before a jerk: no active epoch in this time.
     activity_window_s : float
@@ -86,6 +102,20 @@ class DetectorConfig:
         Onset-to-onset interval of a PLM series (AASM 5-90 s).
     plm_min_duration_s : float
         Shortest PLM (AASM 0.5 s).
+    plm_window : int
+        A member of a series is a PLM when, among it and up to this many neighbours on each
+        side in the series, at least ``plm_min_like_fraction`` look like leg movements
+        (>= ``plm_like_duration_s`` or smooth): a cluster of brief jerks at sleep onset
+        spaced like a series is not a PLM series.
+    plm_min_like_fraction : float
+        See ``plm_window``.
+    plm_like_duration_s : float
+        A series member at least this long (s) looks like a leg movement (see
+        ``plm_window``); brief jerks are shorter.
+    max_quiet_s : float
+        Longest stillness (s) before a hypnic jerk: a jerk-like burst after this long
+        without movement falls in established sleep, not at sleep onset (label
+        ``sleep_burst``).
     merge_sensor_tol_s : float
         Onsets on two sensors closer than this (s) are one whole-body event.
     """
@@ -108,17 +138,22 @@ class DetectorConfig:
     abs_low_g: float = 0.02
     merge_gap_s: float = 0.15
     onset_fraction: float = 0.5
+    core_fraction: float = 0.15
     post_s: float = 0.3
+    long_post_s: float = 1.5
     min_jerk_peak_g: float = 0.08
-    max_jerk_duration_s: float = 0.8
+    max_jerk_duration_s: float = 0.7
     min_jerk_ratio_hz: float = 0.0
     max_orientation_change_deg: float = 25.0
-    pre_still_s: float = 20.0
+    max_lf_ratio: float = 0.35
+    awake_floor_g: float = 0.0025
+    awake_floor_ratio: float = 1.25
+    pre_still_s: float = 2.0
     activity_window_s: float = 300.0
-    max_active_fraction: float = 0.3
+    max_active_fraction: float = 0.15
     epoch_s: float = 5.0
-    epoch_angle_deg: float = 5.0
-    epoch_active_fraction: float = 0.1
+    epoch_angle_deg: float = 10.0
+    epoch_active_fraction: float = 0.3
     train_min_count: int = 4
     train_min_interval_s: float = 0.25
     train_max_interval_s: float = 3.5
@@ -126,6 +161,10 @@ class DetectorConfig:
     plm_min_interval_s: float = 5.0
     plm_max_interval_s: float = 90.0
     plm_min_duration_s: float = 0.5
+    plm_like_duration_s: float = 0.6
+    plm_window: int = 4
+    plm_min_like_fraction: float = 0.6
+    max_quiet_s: float = 1800.0
     merge_sensor_tol_s: float = 0.1
 
     def __post_init__(self) -> None:
@@ -183,9 +222,7 @@ class DetectorConfig:
                 else:
                     value = float(raw)  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                raise ValueError(
-                    f"parameter {name} needs a {typ.__name__}, got {raw!r}"
-                ) from None
+                raise ValueError(f"parameter {name} needs a {typ.__name__}, got {raw!r}") from None
             converted[name] = value
         return dataclasses.replace(self, **converted)
 

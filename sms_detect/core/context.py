@@ -74,8 +74,8 @@ class EpochContext:
         self.active = np.concatenate([self.active, active])
         self._prev_angle = float(ang[-1])
         rest = n - cuts[-1]
-        self._p_sum = acc[:, cuts[-1]:].sum(axis=1) if rest else np.zeros(3)
-        self._p_act = int(above[cuts[-1]:].sum()) if rest else 0
+        self._p_sum = acc[:, cuts[-1] :].sum(axis=1) if rest else np.zeros(3)
+        self._p_act = int(above[cuts[-1] :].sum()) if rest else 0
         self._p_n = rest
         self._prune(float(time[-1]))
 

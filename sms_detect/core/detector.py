@@ -23,6 +23,7 @@ causal judgement is available earlier through :meth:`StreamingDetector.take_prov
 from __future__ import annotations
 
 import numpy as np
+from scipy import signal
 
 from sms_detect.core.bursts import hysteresis_bursts
 from sms_detect.core.classify import Candidate, judge
@@ -51,14 +52,14 @@ CHUNK = 1 << 16
 WALKBACK_S = 0.3
 #: Window (s) before the onset whose mean gives the gravity direction before a burst.
 PRE_ORIENT_S = 1.0
+#: Context (s) before the onset kept for the low-frequency content of a burst.
+PRE_LF_S = 2.0
 #: Longest PLM movement (s) (AASM: 10 s).
 PLM_MAX_DURATION_S = 10.0
-#: Labels that can be members of a PLM series.
-PLM_ELIGIBLE = ("hypnic_jerk", "movement", "wake_burst")
 #: Lowest sampling rate (Hz) the detector accepts.
 MIN_RATE_HZ = 10.0
 
-_FIELDS = ("t", "raw", "amag", "env", "low", "high", "brk")
+_FIELDS = ("t", "raw", "amag", "env", "low", "floor", "minfloor", "brk")
 
 
 class StreamingDetector:
@@ -80,8 +81,9 @@ class StreamingDetector:
     >>> events += det.flush()             # end of stream
     """
 
-    def __init__(self, fs: float, config: DetectorConfig | None = None,
-                 sensor: str = "wrist") -> None:
+    def __init__(
+        self, fs: float, config: DetectorConfig | None = None, sensor: str = "wrist"
+    ) -> None:
         if not np.isfinite(fs) or fs < MIN_RATE_HZ:
             raise ValueError(f"sampling rate must be >= {MIN_RATE_HZ:g} Hz, got {fs!r}")
         self.fs = float(fs)
@@ -91,18 +93,23 @@ class StreamingDetector:
         self.band_hz = (lo, hi)
         self._bp = SosFilter(design_bandpass(fs, lo, hi, cfg.band_order), 3)
         self._smooth = OnePole(cfg.envelope_tau_s, fs)
-        self._noise = NoiseFloor(round(cfg.floor_window_s * fs), cfg.floor_history_windows,
-                                 cfg.floor_quantile)
+        self._noise = NoiseFloor(
+            round(cfg.floor_window_s * fs), cfg.floor_history_windows, cfg.floor_quantile
+        )
         chunk_s = CHUNK / fs
-        self._ctx = EpochContext(round(cfg.epoch_s * fs), cfg.epoch_angle_deg,
-                                 cfg.epoch_active_fraction,
-                                 keep_s=cfg.activity_window_s + chunk_s + 60.0)
+        self._ctx = EpochContext(
+            round(cfg.epoch_s * fs),
+            cfg.epoch_angle_deg,
+            cfg.epoch_active_fraction,
+            keep_s=cfg.activity_window_s + chunk_s + 60.0,
+        )
         self._gap_dt = cfg.gap_factor / fs
         self._merge_n = max(1, round(cfg.merge_gap_s * fs))
         self._walk_n = max(1, round(WALKBACK_S * fs))
-        self._keep_n = round((PRE_ORIENT_S + WALKBACK_S + 0.2) * fs)
+        self._keep_n = round((max(PRE_ORIENT_S, PRE_LF_S) + WALKBACK_S + 0.2) * fs)
+        self._lf_sos = design_bandpass(fs, 0.2, 2.0, 2)
         self._two_sample = fs >= 50
-        self._history_s = cfg.plm_max_interval_s * cfg.plm_min_count + 60.0
+        self._history_s = cfg.plm_max_interval_s * max(cfg.plm_min_count, cfg.plm_window) + 60.0
         # raw input not yet processed (look-ahead) and the last processed raw samples
         self._pt = np.empty(0)
         self._pa = np.empty((0, 3))
@@ -115,13 +122,19 @@ class StreamingDetector:
         self._unit_done = False
         # per-sample features of the recent past
         self._b: dict[str, np.ndarray] = {
-            "t": np.empty(0), "raw": np.empty((3, 0)), "amag": np.empty(0),
-            "env": np.empty(0), "low": np.empty(0),
-            "high": np.empty(0), "brk": np.empty(0, dtype=bool),
+            "t": np.empty(0),
+            "raw": np.empty((3, 0)),
+            "amag": np.empty(0),
+            "env": np.empty(0),
+            "low": np.empty(0),
+            "floor": np.empty(0),
+            "minfloor": np.empty(0),
+            "brk": np.empty(0, dtype=bool),
         }
         self._scan = 0
         self._gaps: list[tuple[float, float]] = []
         self._cands: list[Candidate] = []
+        self._await: list[Candidate] = []
         self._provisional: list[Event] = []
         self._flushed = False
         #: Samples processed so far.
@@ -157,18 +170,23 @@ class StreamingDetector:
             raise ValueError("push() after flush(): make a new detector for a new stream")
         time = np.asarray(time)
         acc = np.asarray(acc)
-        if time.ndim != 1 or acc.ndim != 2 or acc.shape[1:] != (3,) or \
-                acc.shape[0] != time.shape[0]:
+        if (
+            time.ndim != 1
+            or acc.ndim != 2
+            or acc.shape[1:] != (3,)
+            or acc.shape[0] != time.shape[0]
+        ):
             check_block(time, acc)  # raises with the exact problem
         out: list[Event] = []
         for s in range(0, time.shape[0], CHUNK):
             try:
-                t, a = check_block(time[s:s + CHUNK], acc[s:s + CHUNK])
+                t, a = check_block(time[s : s + CHUNK], acc[s : s + CHUNK])
             except ValueError as exc:
                 raise ValueError(_shift_sample_index(str(exc), s)) from None
             if self._last_in is not None and t[0] <= self._last_in:
-                raise ValueError(f"time goes backwards at sample {s} ({t[0]:.6f} s after "
-                                 f"{self._last_in:.6f} s)")
+                raise ValueError(
+                    f"time goes backwards at sample {s} ({t[0]:.6f} s after {self._last_in:.6f} s)"
+                )
             self._check_units(a, final=False)
             self._last_in = float(t[-1])
             self._process(t, a, final=False)
@@ -254,8 +272,9 @@ class StreamingDetector:
         elif first:
             clean = hold_last_good(raw, newbad)
         else:
-            clean = hold_last_good(np.column_stack([self._last_clean, raw]),
-                                   np.concatenate([[False], newbad]))[:, 1:]
+            clean = hold_last_good(
+                np.column_stack([self._last_clean, raw]), np.concatenate([[False], newbad])
+            )[:, 1:]
         bp = np.empty_like(clean)
         env2 = np.empty(m)
         a2 = np.empty(m)
@@ -270,20 +289,27 @@ class StreamingDetector:
         amag = np.sqrt(a2)
         env = np.sqrt(np.maximum(env2, 0.0))
         floor = self._noise(env)
-        high = np.maximum(cfg.k_high * floor, cfg.abs_high_g)
         low = np.maximum(cfg.k_low * floor, cfg.abs_low_g)
         for k in np.flatnonzero(newgap):
             self._gaps.append((float(xt[c + k - 1]), float(xt[c + k])))
         self.n_gaps += int(newgap.sum())
         self._ctx.update(t, clean, env > low)
-        new = {"t": t, "raw": clean, "amag": amag, "env": env, "low": low,
-               "high": high, "brk": seg_start}
+        new = {
+            "t": t,
+            "raw": clean,
+            "amag": amag,
+            "env": env,
+            "low": low,
+            "floor": floor,
+            "minfloor": self._noise.last_min,
+            "brk": seg_start,
+        }
         b = self._b
         for f in _FIELDS:
             b[f] = np.concatenate([b[f], new[f]], axis=-1) if b[f].shape[-1] else new[f]
         keep = max(0, c + m - LOOKBEHIND)
-        self._ct, self._ca = xt[keep:c + m], xa[:, keep:c + m].T.copy()
-        self._pt, self._pa = xt[c + m:], xa[:, c + m:].T.copy()
+        self._ct, self._ca = xt[keep : c + m], xa[:, keep : c + m].T.copy()
+        self._pt, self._pa = xt[c + m :], xa[:, c + m :].T.copy()
         self._last_clean = clean[:, -1].copy()
         self.n_samples += m
         self.n_glitches += int(newbad.sum())
@@ -294,8 +320,10 @@ class StreamingDetector:
         n = b["t"].shape[0]
         if self._scan < n:
             s0 = self._scan
-            groups, reach = hysteresis_bursts(b["env"][s0:], b["low"][s0:], b["high"][s0:],
-                                              b["brk"][s0:], self._merge_n)
+            high = np.maximum(self.cfg.k_high * b["floor"][s0:], self.cfg.abs_high_g)
+            groups, reach = hysteresis_bursts(
+                b["env"][s0:], b["low"][s0:], high, b["brk"][s0:], self._merge_n
+            )
             t_last = b["t"][-1]
             for (s, e), hi in zip(groups + s0, reach, strict=True):
                 closed = final or (n - e >= self._merge_n)
@@ -308,44 +336,94 @@ class StreamingDetector:
                     break
                 self._judge_burst(int(s), int(e))
                 self._scan = int(e)
+        self._complete_features(final)
         self._trim()
 
     def _judge_burst(self, s: int, e: int) -> None:
         b, cfg = self._b, self.cfg
         t = b["t"]
         lo = max(s - self._walk_n, self._scan)
-        brk = np.flatnonzero(b["brk"][lo:s + 1])
+        brk = np.flatnonzero(b["brk"][lo : s + 1])
         if brk.size:
             lo = lo + int(brk[-1])
         below = np.flatnonzero(b["amag"][lo:s] < cfg.onset_fraction * b["low"][s])
         on = lo + int(below[-1]) + 1 if below.size else lo
-        onset, offset = float(t[on]), float(t[e - 1])
+        seg = b["amag"][on:e]
+        peak = float(seg.max())
+        # the burst's core: onset to the last sample within core_fraction of the peak
+        core_end = on + int(np.flatnonzero(seg >= cfg.core_fraction * peak)[-1])
+        onset, offset = float(t[on]), float(t[core_end])
         p0, p1, q0, q1 = np.searchsorted(
-            t, [onset - PRE_ORIENT_S, onset - 0.05, offset + 0.05, offset + cfg.post_s],
-            side="left")
+            t, [onset - PRE_ORIENT_S, onset - 0.05, offset + 0.05, offset + cfg.post_s], side="left"
+        )
         q0 = int(np.searchsorted(t, offset + 0.05, side="right"))
         q1 = int(np.searchsorted(t, offset + cfg.post_s, side="right"))
         orient = 0.0
         if p1 > p0 and q1 > q0:
-            orient = angle_between_deg(b["raw"][:, p0:p1].mean(axis=1),
-                                       b["raw"][:, q0:q1].mean(axis=1))
-        near_gap = any(ta > onset - cfg.gap_blank_s and tb < offset + cfg.post_s
-                       for tb, ta in self._gaps)
+            orient = angle_between_deg(
+                b["raw"][:, p0:p1].mean(axis=1), b["raw"][:, q0:q1].mean(axis=1)
+            )
+        near_gap = any(
+            ta > onset - cfg.gap_blank_s and tb < offset + cfg.post_s for tb, ta in self._gaps
+        )
         before = onset - 0.5
         cand = Candidate(
             onset=onset,
             offset=max(offset, onset + 1.0 / self.fs),
-            peak_acc=float(b["amag"][on:e].max()),
+            peak_acc=peak,
             peak_jerk=self._peak_jerk(on, e),
             orientation_deg=orient,
             quiet_s=self._ctx.quiet_s(before),
             active_fraction=self._ctx.active_fraction_in(before - cfg.activity_window_s, before),
             near_gap=near_gap,
+            lf_ratio=self._lf_ratio(onset, offset + cfg.post_s, peak),
+            floor_g=float(b["floor"][on]),
+            min_floor_g=float(b["minfloor"][on]),
         )
         cand.label, cand.confidence = judge(cand, cfg)
-        cand.base_label = cand.label
-        self._cands.append(cand)
         self._provisional.append(self._event(cand))
+        self._await.append(cand)
+
+    def _complete_features(self, final: bool) -> None:
+        """Recompute slow features over ``long_post_s`` after each burst; fix base labels.
+
+        The low-frequency content of a smooth movement (a PLM's hold and return, a reach)
+        shows only after the fast part that triggered the burst, so the label a burst keeps is
+        judged on a window reaching ``long_post_s`` past its end.
+        """
+        t = self._b["t"]
+        t_last = float(t[-1]) if t.shape[0] else -np.inf
+        while self._await:
+            c = self._await[0]
+            if not (final or t_last >= c.offset + self.cfg.long_post_s):
+                break
+            self._await.pop(0)
+            c.lf_ratio = self._lf_ratio(c.onset, c.offset + self.cfg.long_post_s, c.peak_acc)
+            c.label, c.confidence = judge(c, self.cfg)
+            c.base_label = c.label
+            self._cands.append(c)
+
+    def _lf_ratio(self, onset: float, until: float, peak: float) -> float:
+        """Peak of the 0.2-2 Hz band over the burst, relative to its 1-20 Hz peak (ratio).
+
+        A smooth movement (PLM, reach, sway) lives below ~2 Hz; an impulsive jerk has little
+        there. Zero-phase filtering of a fixed window around the burst, so the value does not
+        depend on how the stream was split.
+        """
+        b = self._b
+        t = b["t"]
+        i0, i1 = np.searchsorted(t, [onset - PRE_LF_S, until], side="right")
+        brk = np.flatnonzero(b["brk"][i0 + 1:i1])
+        if brk.size:  # stay within the burst's own segment
+            i0 = i0 + 1 + int(brk[-1]) if i0 + 1 + int(brk[-1]) <= np.searchsorted(t, onset) \
+                else i0
+        seg = b["raw"][:, i0:i1]
+        if seg.shape[1] < 16 or peak <= 0:
+            return 0.0
+        seg = seg - seg[:, :1]
+        lf = signal.sosfiltfilt(self._lf_sos, seg, axis=1, padlen=min(seg.shape[1] - 1, 30))
+        j0 = int(np.searchsorted(t[i0:i1], onset))
+        return float(np.sqrt(sq_norm(lf[:, j0:])).max() / peak) if j0 < lf.shape[1] else 0.0
 
     def _peak_jerk(self, on: int, e: int) -> float:
         """Peak jerk magnitude (g/s) over buffer samples ``on .. e-1`` (first differences)."""
@@ -354,7 +432,7 @@ class StreamingDetector:
         d = np.diff(b["raw"][:, lo:e], axis=1)
         j = np.sqrt(sq_norm(d)) * self.fs
         # no step across a gap or into the stream's first sample
-        j[b["brk"][lo + 1:e]] = 0.0
+        j[b["brk"][lo + 1 : e]] = 0.0
         return float(j.max()) if j.size else 0.0
 
     def _horizon(self, final: bool) -> float:
@@ -363,8 +441,10 @@ class StreamingDetector:
             return np.inf
         t = self._b["t"]
         if self._scan < t.shape[0]:
-            return float(t[self._scan])
-        return float(t[-1]) if t.shape[0] else -np.inf
+            h = float(t[self._scan])
+        else:
+            h = float(t[-1]) if t.shape[0] else -np.inf
+        return min(h, self._await[0].onset) if self._await else h
 
     def _decide(self, final: bool) -> list[Event]:
         """Relabel train and series members; return events no future burst can change."""
@@ -376,12 +456,14 @@ class StreamingDetector:
         members = [c for c in cands if c.base_label != "artifact"]
         on = np.array([c.onset for c in members])
         t_first, t_last = chain_bounds(on, cfg.train_min_interval_s, cfg.train_max_interval_s)
-        elig = [c for c in members
-                if c.base_label in PLM_ELIGIBLE
-                and cfg.plm_min_duration_s <= c.duration <= PLM_MAX_DURATION_S]
-        pon = np.array([c.onset for c in elig])
+        pm = [c for c in members
+              if c.base_label != "twitch" and c.duration <= PLM_MAX_DURATION_S]
+        pon = np.array([c.onset for c in pm])
         p_first, p_last = chain_bounds(pon, cfg.plm_min_interval_s, cfg.plm_max_interval_s)
-        plm_of = {id(c): i for i, c in enumerate(elig)}
+        like = np.array([c.base_label == "movement" or c.duration >= cfg.plm_like_duration_s
+                         for c in pm], dtype=float)
+        plm_of = {id(c): i for i, c in enumerate(pm)}
+        k = cfg.plm_window
         out: list[Event] = []
         for i, c in enumerate(members):
             if c.decided:
@@ -394,8 +476,13 @@ class StreamingDetector:
             plm = False
             if j is not None and not train:
                 psize = p_last[j] - p_first[j] + 1
-                plm = psize >= cfg.plm_min_count
-                if not (plm or pon[p_last[j]] + cfg.plm_max_interval_s < horizon):
+                closed = pon[p_last[j]] + cfg.plm_max_interval_s < horizon
+                if psize >= cfg.plm_min_count:
+                    if j + k > p_last[j] and not closed:
+                        continue
+                    w = like[max(p_first[j], j - k):min(p_last[j], j + k) + 1]
+                    plm = bool(w.mean() >= cfg.plm_min_like_fraction)
+                elif not closed:
                     continue
             if train:
                 c.label, c.confidence = "rhythmic", min(0.95, 0.7 + 0.05 * (size - 4))
@@ -408,14 +495,19 @@ class StreamingDetector:
                 c.decided = True
                 out.append(self._event(c))
         out.sort(key=lambda ev: ev.onset)
-        keep_after = horizon - self._history_s
+        undecided = [c.onset for c in self._cands if not c.decided]
+        keep_after = min([horizon, *undecided]) - self._history_s
         self._cands = [c for c in cands if not c.decided or c.onset >= keep_after]
         self._gaps = [g for g in self._gaps if g[1] >= keep_after]
         return out
 
     def _trim(self) -> None:
-        n = self._b["t"].shape[0]
-        cut = max(0, min(self._scan, n) - self._keep_n)
+        t = self._b["t"]
+        n = t.shape[0]
+        start = min(self._scan, n)
+        if self._await:
+            start = min(start, int(np.searchsorted(t, self._await[0].onset)))
+        cut = max(0, start - self._keep_n)
         if cut > 0:
             for f in _FIELDS:
                 self._b[f] = self._b[f][..., cut:]
@@ -423,8 +515,13 @@ class StreamingDetector:
 
     def _event(self, c: Candidate) -> Event:
         return Event(
-            onset=c.onset, duration=c.duration, label=c.label, sensor=self.sensor,
-            peak_acc=c.peak_acc, peak_jerk=c.peak_jerk, confidence=float(c.confidence),
+            onset=c.onset,
+            duration=c.duration,
+            label=c.label,
+            sensor=self.sensor,
+            peak_acc=c.peak_acc,
+            peak_jerk=c.peak_jerk,
+            confidence=float(c.confidence),
         )
 
 
@@ -433,12 +530,17 @@ def _shift_sample_index(msg: str, offset: int) -> str:
     head, sep, tail = msg.rpartition("sample ")
     num = tail.rstrip(")")
     if sep and num.isdigit():
-        return f"{head}sample {int(num) + offset}{tail[len(num):]}"
+        return f"{head}sample {int(num) + offset}{tail[len(num) :]}"
     return msg
 
 
-def detect(time: np.ndarray, acc: np.ndarray, fs: float, config: DetectorConfig | None = None,
-           sensor: str = "wrist") -> list[Event]:
+def detect(
+    time: np.ndarray,
+    acc: np.ndarray,
+    fs: float,
+    config: DetectorConfig | None = None,
+    sensor: str = "wrist",
+) -> list[Event]:
     """Detect events in a whole recording of one sensor (the stream fed as one block).
 
     Parameters

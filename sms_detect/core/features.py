@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def glitch_mask(x: np.ndarray, min_g: float, ratio: float, two_sample: bool,
-                step_sq: np.ndarray | None = None) -> np.ndarray:
+def glitch_mask(
+    x: np.ndarray, min_g: float, ratio: float, two_sample: bool, step_sq: np.ndarray | None = None
+) -> np.ndarray:
     """Flag one- or two-sample excursions that no limb can make.
 
     A limb's acceleration is band-limited (its energy lies below ~20 Hz), so a sample that

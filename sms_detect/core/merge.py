@@ -30,9 +30,15 @@ def _combine(group: list[Event], order: list[str]) -> Event:
         label, conf = best.label, best.confidence
     onset = min(e.onset for e in group)
     end = max(e.onset + e.duration for e in group)
-    return Event(onset=onset, duration=end - onset, label=label, sensor="+".join(names),
-                 peak_acc=max(e.peak_acc for e in group),
-                 peak_jerk=max(e.peak_jerk for e in group), confidence=float(conf))
+    return Event(
+        onset=onset,
+        duration=end - onset,
+        label=label,
+        sensor="+".join(names),
+        peak_acc=max(e.peak_acc for e in group),
+        peak_jerk=max(e.peak_jerk for e in group),
+        confidence=float(conf),
+    )
 
 
 def merge_sensor_events(events: list[Event], order: list[str], tol_s: float) -> list[Event]:
@@ -43,8 +49,9 @@ def merge_sensor_events(events: list[Event], order: list[str], tol_s: float) -> 
     return merge_until(events, order, tol_s, np.inf)[0]
 
 
-def merge_until(events: list[Event], order: list[str], tol_s: float,
-                until: float) -> tuple[list[Event], list[Event]]:
+def merge_until(
+    events: list[Event], order: list[str], tol_s: float, until: float
+) -> tuple[list[Event], list[Event]]:
     """Merge events of different sensors whose onsets lie within ``tol_s`` (s) of each other.
 
     Greedy in onset order: a group starts at the earliest unmerged event and takes the next
@@ -123,6 +130,7 @@ class MultiSensorDetector:
 
     def _release(self, final: bool) -> list[Event]:
         safe = np.inf if final else min(d.decided_until for d in self.detectors.values())
-        merged, self._pending = merge_until(self._pending, self.order,
-                                            self.cfg.merge_sensor_tol_s, safe)
+        merged, self._pending = merge_until(
+            self._pending, self.order, self.cfg.merge_sensor_tol_s, safe
+        )
         return merged

@@ -37,9 +37,17 @@ class NoiseFloor:
         self._partial = np.empty(0)
         self._stats = np.empty(0)  # last `history` window medians
         self.floor = 0.0
+        self.min_floor = np.inf
+        #: Lowest floor so far (same units as the envelope) for each sample of the last call.
+        self.last_min: np.ndarray = np.empty(0)
 
     def __call__(self, env: np.ndarray) -> np.ndarray:
-        """Return the floor (same units as ``env``) that applies to each sample of ``env``."""
+        """Return the floor (same units as ``env``) that applies to each sample of ``env``.
+
+        The lowest floor reached so far (inf before the first window) is left, per sample,
+        in :attr:`last_min`: at rest it is the sensor's own noise, so the ratio of the floor
+        to it tells restless wake from still rest whatever the sensor's noise density.
+        """
         n_prev = self._partial.shape[0]
         combined = np.concatenate([self._partial, env]) if n_prev else env
         nwin = combined.shape[0] // self.window
@@ -47,6 +55,7 @@ class NoiseFloor:
         w_of_sample = (n_prev + np.arange(env.shape[0])) // self.window
         if nwin == 0:
             self._partial = combined
+            self.last_min = np.full(env.shape[0], self.min_floor)
             return np.full(env.shape[0], self.floor)
         # lower median of each window, over every ``step``-th sample (one partition pass)
         sub = combined[: nwin * self.window].reshape(nwin, self.window)[:, :: self.step]
@@ -61,6 +70,9 @@ class NoiseFloor:
         floors_after = np.quantile(views, self.quantile, axis=1)
         per_window = np.concatenate([[self.floor], floors_after])
         out = per_window[w_of_sample]
+        mins = np.minimum.accumulate(np.concatenate([[self.min_floor], floors_after]))
+        self.last_min = mins[w_of_sample]
+        self.min_floor = float(mins[-1])
         self.floor = float(floors_after[-1])
         self._stats = hist[-self.history :]
         self._partial = combined[nwin * self.window :].copy()

@@ -1,0 +1,159 @@
+"""The detector's library API: clear ValueErrors for bad input, config handling, labels."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sms_detect.core import DetectorConfig, StreamingDetector, detect
+from sms_detect.core.features import glitch_mask
+from tests.signals import add_jerk, add_movement, quiet_night
+
+
+def test_wrong_shapes_nan_unsorted_and_ms2_raise_clear_errors():
+    t, acc = quiet_night(50.0, 20.0)
+    with pytest.raises(ValueError, match=r"shape \(N, 3\)"):
+        detect(t, acc[:, :2], 50.0)
+    with pytest.raises(ValueError, match="samples but acc has"):
+        detect(t[:-1], acc, 50.0)
+    bad = acc.copy()
+    bad[123, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite values.*sample 123"):
+        detect(t, bad, 50.0)
+    tb = t.copy()
+    tb[200] = tb[198]
+    with pytest.raises(ValueError, match="not strictly increasing at sample 200"):
+        detect(tb, acc, 50.0)
+    with pytest.raises(ValueError, match="m/s\\^2"):
+        detect(t, acc * 9.80665, 50.0)
+    with pytest.raises(ValueError, match="sampling rate"):
+        StreamingDetector(5.0)
+
+
+def test_errors_name_the_sample_across_chunks_and_blocks():
+    t, acc = quiet_night(100.0, 700.0)  # more than one internal chunk (65536 samples)
+    acc[69_000, 0] = np.inf
+    with pytest.raises(ValueError, match="sample 69000"):
+        detect(t, acc, 100.0)
+    det = StreamingDetector(100.0)
+    det.push(t[:100], acc[:100])
+    with pytest.raises(ValueError, match="backwards"):
+        det.push(t[50:60], acc[50:60])
+
+
+def test_push_after_flush_is_an_error():
+    t, acc = quiet_night(50.0, 10.0)
+    det = StreamingDetector(50.0)
+    det.push(t, acc)
+    det.flush()
+    with pytest.raises(ValueError, match="after flush"):
+        det.push(t + 100, acc)
+
+
+def test_config_overrides_and_file(tmp_path):
+    cfg = DetectorConfig().with_overrides({"k_high": "9.5", "floor_history_windows": "30"})
+    assert cfg.k_high == 9.5 and cfg.floor_history_windows == 30
+    with pytest.raises(ValueError, match="unknown detector parameter 'nope'"):
+        DetectorConfig().with_overrides({"nope": 1})
+    with pytest.raises(ValueError, match="needs a int"):
+        DetectorConfig().with_overrides({"band_order": "2.5"})
+    with pytest.raises(ValueError, match=">= 0"):
+        DetectorConfig().with_overrides({"k_low": "-1"})
+    p = tmp_path / "c.toml"
+    p.write_text("[detector]\nabs_high_g = 0.07\n")
+    assert DetectorConfig.from_file(p).abs_high_g == 0.07
+    j = tmp_path / "c.json"
+    j.write_text(json.dumps({"post_s": 0.4}))
+    assert DetectorConfig.from_file(j).post_s == 0.4
+    assert json.loads(DetectorConfig().to_json())["k_high"] == DetectorConfig().k_high
+
+
+def test_labels_jerk_movement_twitch_and_awake_burst():
+    fs = 100.0
+    t, acc = quiet_night(fs, 400.0, seed=2)
+    add_jerk(t, acc, 120.0, peak_g=0.8)            # after minutes of stillness
+    add_jerk(t, acc, 60.0, peak_g=0.16)            # too small: twitch
+    for m in (250.0, 270.0, 290.0, 310.0):         # restless: moving every 20 s
+        add_movement(t, acc, m, duration_s=4.0, turn_deg=20.0 if m < 300 else -20.0)
+    add_movement(t, acc, 330.0, duration_s=4.0)    # long, turns the limb
+    add_jerk(t, acc, 340.0, peak_g=0.8)            # amid that activity: awake
+    ev = {round(e.onset): e for e in detect(t, acc, fs)}
+    assert ev[120].label == "hypnic_jerk" and ev[120].confidence > 0.6
+    assert ev[60].label == "twitch"
+    # a restless run of 4-s movements every 20 s meets the AASM PLM series rules
+    assert ev[330].label in ("movement", "plm")
+    assert {ev[k].label for k in (250, 270, 290, 310)} <= {"movement", "plm"}
+    assert ev[340].label in ("wake_burst", "plm")  # not a jerk: amid restless movement
+    assert 0.1 < ev[120].peak_acc < 0.8
+    assert all(0.0 <= e.confidence <= 1.0 for e in ev.values())
+
+
+def test_isolated_long_movement_is_a_movement():
+    fs = 50.0
+    t, acc = quiet_night(fs, 300.0, seed=9)
+    add_movement(t, acc, 150.0, duration_s=3.0, turn_deg=40.0)
+    ev = detect(t, acc, fs)
+    assert [e.label for e in ev] == ["movement"]
+    assert 149.0 < ev[0].onset < 151.0
+
+
+def test_rhythmic_train_is_not_jerks_but_isolated_jerks_are():
+    fs = 50.0
+    t, acc = quiet_night(fs, 300.0, seed=4)
+    for k in range(6):  # foot tremor: bursts at ~1.2 Hz
+        add_jerk(t, acc, 150.0 + k * 0.8, peak_g=0.3)
+    add_jerk(t, acc, 250.0, peak_g=0.3)
+    ev = detect(t, acc, fs)
+    train = [e for e in ev if 149 < e.onset < 156]
+    assert len(train) == 6 and {e.label for e in train} == {"rhythmic"}
+    assert [e.label for e in ev if abs(e.onset - 250) < 1] == ["hypnic_jerk"]
+
+
+def test_plm_series_relabels_its_members():
+    fs = 50.0
+    t, acc = quiet_night(fs, 400.0, seed=6)
+    for k in range(5):  # leg movements of ~0.7 s every 25 s
+        add_jerk(t, acc, 100.0 + 25 * k, peak_g=0.4, freq_hz=2.0, decay_s=0.3, length_s=1.0)
+    ev = [e for e in detect(t, acc, fs) if e.onset > 90]
+    assert len(ev) == 5
+    assert {e.label for e in ev} == {"plm"}
+
+
+def test_gaps_and_glitches_never_become_jerks():
+    fs = 100.0
+    t, acc = quiet_night(fs, 200.0, seed=8)
+    acc[:, 2] += 0.0
+    keep = np.ones(len(t), bool)
+    keep[10000:10300] = False  # 3-s dropout, and the limb moved meanwhile
+    acc[10300:] = acc[10300:] @ np.array([[1, 0, 0], [0, 0.8, -0.6], [0, 0.6, 0.8]]).T
+    for k in (15000, 17000):
+        acc[k] += [5.0, -3.0, 2.0]
+    acc[18000:18002] += [0, 4.0, 0]
+    ev = detect(t[keep], acc[keep], fs)
+    assert not [e for e in ev if e.label == "hypnic_jerk"]
+    assert all(e.label == "artifact" for e in ev if 95 < e.onset < 105)
+
+
+def test_glitch_mask_flags_spikes_not_jerks():
+    fs = 25.0
+    t, acc = quiet_night(fs, 20.0)
+    add_jerk(t, acc, 5.0, peak_g=1.5)
+    acc[300] += [3.0, 0, 0]
+    mask = glitch_mask(np.ascontiguousarray(acc.T), 0.5, 4.0, two_sample=False)
+    assert np.flatnonzero(mask).tolist() == [300]
+
+
+def test_jerk_during_restless_micro_motion_is_awake():
+    """After rest, small continuous motion (phone, fidgeting) raises the floor: awake."""
+    fs = 50.0
+    t, acc = quiet_night(fs, 400.0, seed=11, noise_g=0.0005)
+    rng = np.random.default_rng(1)
+    restless = t >= 200.0
+    acc[restless] += rng.normal(0.0, 0.004, (int(restless.sum()), 3))
+    add_jerk(t, acc, 150.0, peak_g=0.8)
+    add_jerk(t, acc, 350.0, peak_g=0.8)
+    ev = {round(e.onset): e.label for e in detect(t, acc, fs)}
+    assert ev[150] == "hypnic_jerk"
+    assert ev[350] == "wake_burst"
