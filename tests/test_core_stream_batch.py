@@ -108,3 +108,20 @@ def test_splits_right_at_glitches_and_gaps():
         for d in range(-3, 4):
             assert _stream(t, acc, fs, [k + d]) == batch, (k, d)
             assert _stream(t, acc, fs, [k + d, k + d + 1, k + d + 3]) == batch, (k, d)
+
+
+def test_longer_than_one_internal_chunk_with_jittered_time_stamps():
+    """Batch crosses internal chunk edges (65536 samples); host time stamps jitter."""
+    fs = 200.0
+    t, acc = quiet_night(fs, 420.0, seed=21)
+    rng = np.random.default_rng(21)
+    t = t + rng.uniform(-0.4, 0.4, len(t)) / fs  # jitter below half a period
+    for onset in (100.0, 327.5, 330.0, 410.0):
+        add_jerk(t, acc, onset, peak_g=0.6)
+    keep = np.ones(len(t), bool)
+    keep[65530:65600] = False  # a gap right at the first chunk edge
+    t, acc = t[keep], acc[keep]
+    batch = detect(t, acc, fs)
+    assert any(abs(e.onset - 100.0) < 0.1 for e in batch)
+    for cuts in ([65535], [1, 65536, 65537, 100_000], list(range(5000, len(t), 7919))):
+        assert _stream(t, acc, fs, cuts) == batch

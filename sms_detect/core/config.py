@@ -35,6 +35,8 @@ class DetectorConfig:
         ... and this many times larger than the neighbours' own change is a glitch.
     gap_factor : float
         An interval longer than ``gap_factor / fs`` is a gap (filter state restarts there).
+        Host time stamps of wireless sensors jitter by more than half a sample period, and a
+        single lost sample barely disturbs the filter, so only longer holes count.
     gap_blank_s : float
         Bursts starting within this time after a gap, or within it before one, are artifacts.
     floor_window_s : float
@@ -127,7 +129,7 @@ class DetectorConfig:
     envelope_tau_s: float = 0.03
     glitch_min_g: float = 0.5
     glitch_ratio: float = 4.0
-    gap_factor: float = 1.5
+    gap_factor: float = 2.5
     gap_blank_s: float = 1.0
     floor_window_s: float = 1.0
     floor_history_windows: int = 60

@@ -482,12 +482,14 @@ class StreamingDetector:
                         continue
                     w = like[max(p_first[j], j - k):min(p_last[j], j + k) + 1]
                     plm = bool(w.mean() >= cfg.plm_min_like_fraction)
+                    plm_conf = 0.5 + 0.5 * float(w.mean())
                 elif not closed:
                     continue
+            # confidences from what is fixed once decided (a train may grow afterwards)
             if train:
-                c.label, c.confidence = "rhythmic", min(0.95, 0.7 + 0.05 * (size - 4))
+                c.label, c.confidence = "rhythmic", 0.8
             elif plm:
-                c.label, c.confidence = "plm", min(0.95, 0.7 + 0.05 * (psize - 4))
+                c.label, c.confidence = "plm", plm_conf
             c.decided = True
             out.append(self._event(c))
         for c in cands:  # artifacts are final at once
