@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -125,3 +126,19 @@ def test_longer_than_one_internal_chunk_with_jittered_time_stamps():
     assert any(abs(e.onset - 100.0) < 0.1 for e in batch)
     for cuts in ([65535], [1, 65536, 65537, 100_000], list(range(5000, len(t), 7919))):
         assert _stream(t, acc, fs, cuts) == batch
+
+
+@pytest.mark.parametrize("fs", [25.0, 100.0])
+def test_after_context_option_keeps_stream_equal_batch(fs):
+    """With the look-ahead sleep-onset confirmation on, decisions still ignore block edges."""
+    cfg = DetectorConfig().with_overrides(
+        {"after_s": 60, "max_active_after": 0.1, "max_floor_after_ratio": 1.2})
+    for seed in range(3):
+        t, acc = _recording(fs, seed)
+        batch = sorted(detect(t, acc, fs, cfg), key=lambda e: e.onset)
+        det = StreamingDetector(fs, cfg)
+        out = []
+        for piece in np.array_split(np.arange(len(t)), 37):
+            out += det.push(t[piece], acc[piece])
+        out += det.flush()
+        assert sorted(out, key=lambda e: e.onset) == batch

@@ -53,6 +53,8 @@ class Candidate:
     lf_ratio: float = 0.0
     floor_g: float = 0.0
     min_floor_g: float = np.inf
+    active_after: float = 0.0
+    floor_after_ratio: float = 1.0
     label: str = ""
     confidence: float = 0.0
     base_label: str = ""
@@ -105,12 +107,17 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     floor_ratio = c.floor_g / c.min_floor_g if c.min_floor_g > 0 else 1.0
     if (c.quiet_s < cfg.pre_still_s or c.active_fraction > cfg.max_active_fraction
             or (c.floor_g > cfg.awake_floor_g and floor_ratio > AWAKE_ABS_MIN_RATIO)
-            or floor_ratio > cfg.awake_floor_ratio):
+            or floor_ratio > cfg.awake_floor_ratio
+            or c.active_after > cfg.max_active_after
+            or c.floor_after_ratio > cfg.max_floor_after_ratio):
         return "wake_burst", 0.5 + 0.5 * max(
             _ramp(c.quiet_s, cfg.pre_still_s, 0.0),
             _ramp(c.active_fraction, cfg.max_active_fraction, 1.0),
             _ramp(c.floor_g, cfg.awake_floor_g, 2 * cfg.awake_floor_g),
             _ramp(floor_ratio, cfg.awake_floor_ratio, 2 * cfg.awake_floor_ratio),
+            _ramp(c.active_after, cfg.max_active_after, 1.0),
+            _ramp(c.floor_after_ratio, cfg.max_floor_after_ratio,
+                  2 * cfg.max_floor_after_ratio),
         )
     if c.quiet_s > cfg.max_quiet_s:
         return "sleep_burst", 0.5 + 0.5 * _ramp(c.quiet_s, cfg.max_quiet_s, 2 * cfg.max_quiet_s)

@@ -41,11 +41,13 @@ class EpochContext:
         self._prev_angle: float | None = None
         self.ends = np.empty(0)  # end time (s) of each kept epoch
         self.active = np.empty(0, dtype=bool)
+        self.floors = np.empty(0)  # noise floor (g) at the end of each kept epoch
         self.first_time: float | None = None
         self._last_active_pruned = -np.inf
 
-    def update(self, time: np.ndarray, acc: np.ndarray, above: np.ndarray) -> None:
-        """Add samples: times (s), cleaned acceleration (g, shape (3, N)), above-low flags."""
+    def update(self, time: np.ndarray, acc: np.ndarray, above: np.ndarray,
+               floor: np.ndarray) -> None:
+        """Add samples: times (s), cleaned acc (g, shape (3, N)), above-low flags, floor (g)."""
         n = time.shape[0]
         if n == 0:
             return
@@ -72,6 +74,7 @@ class EpochContext:
         active = (np.abs(ang - prev) > self.angle_deg) | (acts > self.active_fraction * self.epoch)
         self.ends = np.concatenate([self.ends, time[cuts - 1]])
         self.active = np.concatenate([self.active, active])
+        self.floors = np.concatenate([self.floors, floor[cuts - 1]])
         self._prev_angle = float(ang[-1])
         rest = n - cuts[-1]
         self._p_sum = acc[:, cuts[-1] :].sum(axis=1) if rest else np.zeros(3)
@@ -87,6 +90,7 @@ class EpochContext:
                 self._last_active_pruned = float(self.ends[:k][self.active[:k]][-1])
             self.ends = self.ends[k:]
             self.active = self.active[k:]
+            self.floors = self.floors[k:]
 
     def quiet_s(self, before: float) -> float:
         """Time (s) from the end of the last active epoch ending by ``before`` to ``before``."""
@@ -99,6 +103,11 @@ class EpochContext:
         else:
             last = self.first_time if self.first_time is not None else before
         return max(0.0, before - last)
+
+    def median_floor_in(self, start: float, stop: float) -> float:
+        """Median noise floor (g) at the ends of epochs ending in ``(start, stop]`` (or nan)."""
+        sel = (self.ends > start) & (self.ends <= stop)
+        return float(np.median(self.floors[sel])) if sel.any() else float("nan")
 
     def active_fraction_in(self, start: float, stop: float) -> float:
         """Fraction (0..1) of active epochs among those ending in ``(start, stop]``."""

@@ -135,6 +135,7 @@ class StreamingDetector:
         self._gaps: list[tuple[float, float]] = []
         self._cands: list[Candidate] = []
         self._await: list[Candidate] = []
+        self._await_ctx: list[Candidate] = []
         self._provisional: list[Event] = []
         self._flushed = False
         #: Samples processed so far.
@@ -293,7 +294,7 @@ class StreamingDetector:
         for k in np.flatnonzero(newgap):
             self._gaps.append((float(xt[c + k - 1]), float(xt[c + k])))
         self.n_gaps += int(newgap.sum())
-        self._ctx.update(t, clean, env > low)
+        self._ctx.update(t, clean, env > low, floor)
         new = {
             "t": t,
             "raw": clean,
@@ -399,7 +400,19 @@ class StreamingDetector:
                 break
             self._await.pop(0)
             c.lf_ratio = self._lf_ratio(c.onset, c.offset + self.cfg.long_post_s, c.peak_acc)
-            c.label, c.confidence = judge(c, self.cfg)
+            self._await_ctx.append(c)
+        cfg = self.cfg
+        while self._await_ctx:
+            c = self._await_ctx[0]
+            if not (final or t_last >= c.offset + cfg.after_s):
+                break
+            self._await_ctx.pop(0)
+            a0, a1 = c.offset + cfg.after_skip_s, c.offset + cfg.after_s
+            c.active_after = self._ctx.active_fraction_in(a0, a1)
+            fl = self._ctx.median_floor_in(a0, a1)
+            c.floor_after_ratio = fl / c.min_floor_g if np.isfinite(fl) and c.min_floor_g > 0 \
+                else 1.0
+            c.label, c.confidence = judge(c, cfg)
             c.base_label = c.label
             self._cands.append(c)
 
@@ -444,7 +457,10 @@ class StreamingDetector:
             h = float(t[self._scan])
         else:
             h = float(t[-1]) if t.shape[0] else -np.inf
-        return min(h, self._await[0].onset) if self._await else h
+        for waiting in (self._await, self._await_ctx):
+            if waiting:
+                h = min(h, waiting[0].onset)
+        return h
 
     def _decide(self, final: bool) -> list[Event]:
         """Relabel train and series members; return events no future burst can change."""
