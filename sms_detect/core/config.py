@@ -161,7 +161,7 @@ class DetectorConfig:
     max_jerk_duration_s: float = 0.7
     min_jerk_ratio_hz: float = 0.0
     max_orientation_change_deg: float = 25.0
-    max_lf_ratio: float = 0.35
+    max_lf_ratio: float = 0.45
     awake_floor_g: float = 0.0025
     awake_floor_ratio: float = 1.25
     pre_still_s: float = 2.0

@@ -108,6 +108,7 @@ class StreamingDetector:
         self._walk_n = max(1, round(WALKBACK_S * fs))
         self._keep_n = round((max(PRE_ORIENT_S, PRE_LF_S) + WALKBACK_S + 0.2) * fs)
         self._lf_sos = design_bandpass(fs, 0.2, 2.0, 2)
+        self._lf_zi = signal.sosfilt_zi(self._lf_sos)
         self._two_sample = fs >= 50
         self._history_s = cfg.plm_max_interval_s * max(cfg.plm_min_count, cfg.plm_window) + 60.0
         # raw input not yet processed (look-ahead) and the last processed raw samples
@@ -420,8 +421,8 @@ class StreamingDetector:
         """Peak of the 0.2-2 Hz band over the burst, relative to its 1-20 Hz peak (ratio).
 
         A smooth movement (PLM, reach, sway) lives below ~2 Hz; an impulsive jerk has little
-        there. Zero-phase filtering of a fixed window around the burst, so the value does not
-        depend on how the stream was split.
+        there. The filter runs over a fixed window around the burst, started in steady state
+        on its first sample, so the value does not depend on how the stream was split.
         """
         b = self._b
         t = b["t"]
@@ -433,8 +434,8 @@ class StreamingDetector:
         seg = b["raw"][:, i0:i1]
         if seg.shape[1] < 16 or peak <= 0:
             return 0.0
-        seg = seg - seg[:, :1]
-        lf = signal.sosfiltfilt(self._lf_sos, seg, axis=1, padlen=min(seg.shape[1] - 1, 30))
+        zi = self._lf_zi[:, None, :] * seg[:, 0][None, :, None]
+        lf, _ = signal.sosfilt(self._lf_sos, seg, axis=1, zi=zi)
         j0 = int(np.searchsorted(t[i0:i1], onset))
         return float(np.sqrt(sq_norm(lf[:, j0:])).max() / peak) if j0 < lf.shape[1] else 0.0
 
