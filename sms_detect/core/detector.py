@@ -56,6 +56,8 @@ PRE_ORIENT_S = 1.0
 PRE_LF_S = 2.0
 #: Longest PLM movement (s) (AASM: 10 s).
 PLM_MAX_DURATION_S = 10.0
+#: Labels that a burst's low-frequency content can turn into "movement" (see judge()).
+LF_SENSITIVE = ("hypnic_jerk", "wake_burst", "sleep_burst")
 #: Lowest sampling rate (Hz) the detector accepts.
 MIN_RATE_HZ = 10.0
 
@@ -378,11 +380,10 @@ class StreamingDetector:
             quiet_s=self._ctx.quiet_s(before),
             active_fraction=self._ctx.active_fraction_in(before - cfg.activity_window_s, before),
             near_gap=near_gap,
-            lf_ratio=self._lf_ratio(onset, offset + cfg.post_s, peak),
             floor_g=float(b["floor"][on]),
             min_floor_g=float(b["minfloor"][on]),
         )
-        cand.label, cand.confidence = judge(cand, cfg)
+        self._judge_with_lf(cand, offset + cfg.post_s)
         self._provisional.append(self._event(cand))
         self._await.append(cand)
 
@@ -400,7 +401,8 @@ class StreamingDetector:
             if not (final or t_last >= c.offset + self.cfg.long_post_s):
                 break
             self._await.pop(0)
-            c.lf_ratio = self._lf_ratio(c.onset, c.offset + self.cfg.long_post_s, c.peak_acc)
+            c.lf_ratio = 0.0
+            self._judge_with_lf(c, c.offset + self.cfg.long_post_s)
             self._await_ctx.append(c)
         cfg = self.cfg
         while self._await_ctx:
@@ -416,6 +418,13 @@ class StreamingDetector:
             c.label, c.confidence = judge(c, cfg)
             c.base_label = c.label
             self._cands.append(c)
+
+    def _judge_with_lf(self, c: Candidate, until: float) -> None:
+        """Judge ``c``; its low-frequency content (costly) only where it can change the label."""
+        c.label, c.confidence = judge(c, self.cfg)
+        if c.label in LF_SENSITIVE:
+            c.lf_ratio = self._lf_ratio(c.onset, until, c.peak_acc)
+            c.label, c.confidence = judge(c, self.cfg)
 
     def _lf_ratio(self, onset: float, until: float, peak: float) -> float:
         """Peak of the 0.2-2 Hz band over the burst, relative to its 1-20 Hz peak (ratio).
