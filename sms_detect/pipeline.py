@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,10 +13,13 @@ from tqdm import tqdm
 from sms_detect import __version__
 from sms_detect.core import DETECTOR_NAME, DETECTOR_VERSION, DetectorConfig
 from sms_detect.core.detector import CHUNK, StreamingDetector
-from sms_detect.core.merge import merge_sensor_events
+from sms_detect.core.merge import canonical_order, merge_sensor_events
 from sms_detect.errors import InputError
 from sms_detect.timebase import infer_rate
 from sms_detect.types import Event, SampleBlock
+
+#: A block of samples: (time s (N,), acc g (N, 3)).
+Block = tuple[np.ndarray, np.ndarray]
 
 #: Name and version of the detector, as written into ``/events`` attrs.
 DETECTOR_ID = f"{DETECTOR_NAME} {DETECTOR_VERSION} (sms-detect {__version__})"
@@ -104,24 +107,28 @@ def detect_night(
     if len(set(names)) != len(names):
         raise ValueError(f"sensor names must differ, got {names}")
     rates = dict(rates or {})
+    sources = [(b.sensor, rates.get(b.sensor) or infer_rate(b.time), len(b),
+                lambda b=b: _chunks(b)) for b in blocks]
+    return _detect_sources(sources, cfg, progress)
+
+
+def _detect_sources(sources: list[tuple[str, float, int, Callable[[], Iterable[Block]]]],
+                    cfg: DetectorConfig, progress: bool) -> NightResult:
+    """Run one detector per sensor over its blocks, then merge across sensors.
+
+    ``sources`` holds (sensor name, rate Hz, sample count, a function returning its blocks).
+    """
     result = NightResult(events=[], config=cfg)
     spans = []
-    total = sum(len(b) for b in blocks)
-    with tqdm(
-        total=total,
-        unit="sample",
-        unit_scale=True,
-        disable=None if progress else True,
-        desc="detecting",
-        leave=False,
-    ) as bar:
-        for b in blocks:
-            fs = rates.get(b.sensor) or infer_rate(b.time)
-            ev, n, t0, t1 = _run_sensor(_chunks(b), fs, cfg, b.sensor, bar)
+    with tqdm(total=sum(src[2] for src in sources), unit="sample", unit_scale=True,
+              disable=None if progress else True, desc="detecting", leave=False) as bar:
+        for name, fs, _, blocks in sources:
+            ev, n, t0, t1 = _run_sensor(blocks(), fs, cfg, name, bar)
             result.events += ev
-            result.rates_hz[b.sensor] = fs
-            result.samples[b.sensor] = n
-            spans.append((t0, t1))
+            result.rates_hz[name], result.samples[name] = fs, n
+            if n:
+                spans.append((t0, t1))
+    names = canonical_order([src[0] for src in sources])
     result.events = merge_sensor_events(result.events, names, cfg.merge_sensor_tol_s)
     if spans:
         result.span_s = max(s[1] for s in spans) - min(s[0] for s in spans)
@@ -188,36 +195,17 @@ def _process_h5(p: Path, cfg: DetectorConfig, progress: bool) -> NightResult:
     names = list_sensors(p)
     if not names:
         raise InputError(f"{p}: holds no /sensors/<name> group with samples to process")
-    result = NightResult(events=[], config=cfg)
-    spans = []
+    sources = []
     with open_night(p) as f:
-        info = {}
         for n in names:
             g = f["sensors"][n]
             nominal = float(g.attrs.get("nominal_rate_hz", np.nan))
             if not np.isfinite(nominal) or nominal <= 0:
                 head = g["time"][: min(g["time"].shape[0], 4096)]
                 nominal = infer_rate(head[np.isfinite(head)])
-            info[n] = (nominal, int(g["time"].shape[0]))
-    with tqdm(
-        total=sum(v[1] for v in info.values()),
-        unit="sample",
-        unit_scale=True,
-        disable=None if progress else True,
-        desc="detecting",
-        leave=False,
-    ) as bar:
-        for n in names:
-            fs = info[n][0]
-            ev, k, t0, t1 = _run_sensor(iter_sensor_blocks(p, n, CHUNK * 4), fs, cfg, n, bar)
-            result.events += ev
-            result.rates_hz[n], result.samples[n] = fs, k
-            if k:
-                spans.append((t0, t1))
-    result.events = merge_sensor_events(result.events, names, cfg.merge_sensor_tol_s)
-    if spans:
-        result.span_s = max(s[1] for s in spans) - min(s[0] for s in spans)
-    return result
+            sources.append((n, nominal, int(g["time"].shape[0]),
+                            lambda n=n: iter_sensor_blocks(p, n, CHUNK * 4)))
+    return _detect_sources(sources, cfg, progress)
 
 
 def write_result(out: str | os.PathLike[str], result: NightResult, source: str) -> None:

@@ -8,6 +8,21 @@ from sms_detect.core.config import DetectorConfig
 from sms_detect.core.detector import StreamingDetector
 from sms_detect.types import HYPNIC_JERK, Event
 
+#: Body sites in the order their names are joined ("wrist+ankle"); others follow by name.
+SITE_ORDER = ("wrist", "arm", "hand", "ankle", "leg", "foot")
+
+
+def canonical_order(names: list[str]) -> list[str]:
+    """Order sensor names for joining: wrist-like, then ankle-like sites, then the rest."""
+
+    def key(name: str) -> tuple[int, str]:
+        low = name.lower()
+        rank = next((i for i, site in enumerate(SITE_ORDER) if site in low), len(SITE_ORDER))
+        return rank, low
+
+    return sorted(names, key=key)
+
+
 #: Labels that outrank a hypnic-jerk judgement from another sensor (series evidence).
 _SERIES = ("rhythmic", "plm")
 
@@ -104,14 +119,14 @@ class MultiSensorDetector:
     Parameters
     ----------
     rates : dict of str to float
-        Sampling rate (Hz) of each sensor, in the order their names are joined.
+        Sampling rate (Hz) of each sensor; names are joined in :func:`canonical_order`.
     config : DetectorConfig, optional
         Parameters shared by all sensors.
     """
 
     def __init__(self, rates: dict[str, float], config: DetectorConfig | None = None) -> None:
         self.cfg = config or DetectorConfig()
-        self.order = list(rates)
+        self.order = canonical_order(list(rates))
         self.detectors = {s: StreamingDetector(fs, self.cfg, s) for s, fs in rates.items()}
         self._pending: list[Event] = []
 
