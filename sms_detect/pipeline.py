@@ -129,7 +129,7 @@ def _detect_sources(sources: list[tuple[str, float, int, Callable[[], Iterable[B
             if n:
                 spans.append((t0, t1))
     names = canonical_order([src[0] for src in sources])
-    result.events = merge_sensor_events(result.events, names, cfg.merge_sensor_tol_s)
+    result.events = merge_sensor_events(result.events, names, cfg)
     if spans:
         result.span_s = max(s[1] for s in spans) - min(s[0] for s in spans)
     return result

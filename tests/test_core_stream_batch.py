@@ -75,7 +75,7 @@ def test_multi_sensor_stream_equals_batch_merge():
         rec[name] = (t, acc)
     batch = merge_sensor_events(
         [e for n, (t, a) in rec.items() for e in detect(t, a, fs[n], sensor=n)],
-        list(fs), DetectorConfig().merge_sensor_tol_s)
+        list(fs), DetectorConfig())
     multi = MultiSensorDetector(fs)
     out = []
     pos = dict.fromkeys(fs, 0)
@@ -142,3 +142,20 @@ def test_after_context_option_keeps_stream_equal_batch(fs):
             out += det.push(t[piece], acc[piece])
         out += det.flush()
         assert sorted(out, key=lambda e: e.onset) == batch
+
+
+def test_one_limb_jerk_in_two_sensor_night_needs_high_confidence():
+    """Another sensor saw nothing: a weak one-limb jerk becomes limb_jerk, a strong one stays."""
+    from sms_detect.types import Event
+
+    weak = Event(10.0, 0.3, "hypnic_jerk", "wrist", 0.2, 10.0, 0.8)
+    strong = Event(50.0, 0.3, "hypnic_jerk", "ankle", 0.9, 40.0, 0.97)
+    both = [Event(90.0, 0.3, "hypnic_jerk", "wrist", 0.4, 20.0, 0.7),
+            Event(90.03, 0.3, "wake_burst", "ankle", 0.3, 15.0, 0.6)]
+    cfg = DetectorConfig()
+    out = merge_sensor_events([weak, strong, *both], ["wrist", "ankle"], cfg)
+    assert [(e.label, e.sensor) for e in out] == [
+        ("limb_jerk", "wrist"), ("hypnic_jerk", "ankle"), ("hypnic_jerk", "wrist+ankle")]
+    assert out[2].confidence == pytest.approx(0.8)
+    alone = merge_sensor_events([weak], ["wrist"], cfg)  # one-sensor recording: unchanged
+    assert alone == [weak]

@@ -25,6 +25,7 @@ LABELS = (
     "plm",  # member of a periodic limb movement series
     "artifact",  # at a gap or a glitch
     "sleep_burst",  # jerk-like, but deep in established sleep (long after any movement)
+    "limb_jerk",  # jerk-like on one limb only while other sensors saw nothing (see merge)
 )
 
 

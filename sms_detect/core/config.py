@@ -130,6 +130,10 @@ class DetectorConfig:
         ``sleep_burst``).
     merge_sensor_tol_s : float
         Onsets on two sensors closer than this (s) are one whole-body event.
+    single_limb_min_confidence : float
+        In a recording of several sensors, a hypnic jerk seen by one sensor only needs at
+        least this confidence (0..1), else it is labelled ``limb_jerk``: most whole-body jerks
+        reach both limbs, a hand's flick only one; 0 turns this off.
     """
 
     band_low_hz: float = 1.0
@@ -182,6 +186,7 @@ class DetectorConfig:
     plm_min_like_fraction: float = 0.6
     max_quiet_s: float = 1800.0
     merge_sensor_tol_s: float = 0.1
+    single_limb_min_confidence: float = 0.95
 
     def __post_init__(self) -> None:
         for f in fields(self):

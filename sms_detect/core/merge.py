@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from sms_detect.core.config import DetectorConfig
@@ -27,9 +29,12 @@ def canonical_order(names: list[str]) -> list[str]:
 _SERIES = ("rhythmic", "plm")
 
 
-def _combine(group: list[Event], order: list[str]) -> Event:
+def _combine(group: list[Event], order: list[str], single_min_conf: float) -> Event:
     if len(group) == 1:
-        return group[0]
+        e = group[0]
+        if len(order) > 1 and e.label == HYPNIC_JERK and e.confidence < single_min_conf:
+            return replace(e, label="limb_jerk")
+        return e
     names = sorted({e.sensor for e in group}, key=lambda s: order.index(s) if s in order else 99)
     series = [e for e in group if e.label in _SERIES]
     jerks = [e for e in group if e.label == HYPNIC_JERK]
@@ -56,16 +61,17 @@ def _combine(group: list[Event], order: list[str]) -> Event:
     )
 
 
-def merge_sensor_events(events: list[Event], order: list[str], tol_s: float) -> list[Event]:
+def merge_sensor_events(events: list[Event], order: list[str],
+                        config: DetectorConfig | None = None) -> list[Event]:
     """Merge events of different sensors whose onsets lie within ``tol_s`` (s) of each other.
 
-    See :func:`merge_until`; this merges all of them.
+    See :func:`merge_until`; this merges all of them (``config``: defaults when omitted).
     """
-    return merge_until(events, order, tol_s, np.inf)[0]
+    return merge_until(events, order, config or DetectorConfig(), np.inf)[0]
 
 
 def merge_until(
-    events: list[Event], order: list[str], tol_s: float, until: float
+    events: list[Event], order: list[str], config: DetectorConfig, until: float
 ) -> tuple[list[Event], list[Event]]:
     """Merge events of different sensors whose onsets lie within ``tol_s`` (s) of each other.
 
@@ -73,7 +79,9 @@ def merge_until(
     events within ``tol_s`` of that onset, at most one per sensor. The merged event spans
     all members, has sensor ``"wrist+ankle"`` (names in ``order``), the largest peaks, and
     label ``hypnic_jerk`` if any member is one (unless a member belongs to a rhythmic train
-    or PLM series, whose label wins).
+    or PLM series, whose label wins). In a recording of several sensors a jerk that only one
+    limb saw is labelled ``limb_jerk`` unless its confidence reaches
+    ``single_limb_min_confidence``.
 
     Parameters
     ----------
@@ -81,8 +89,9 @@ def merge_until(
         Events of all sensors.
     order : list of str
         Sensor names in the order they are joined.
-    tol_s : float
-        Largest onset difference (s) within one group.
+    config : DetectorConfig
+        ``merge_sensor_tol_s`` is the largest onset difference (s) within one group;
+        ``single_limb_min_confidence``: see :class:`DetectorConfig`.
     until : float
         Only groups starting before ``until - tol_s`` (s) are formed (every event that could
         join them is known); the rest is returned unmerged.
@@ -94,6 +103,7 @@ def merge_until(
     rest : list of Event
         Events not yet merged.
     """
+    tol_s = config.merge_sensor_tol_s
     rank = {s: i for i, s in enumerate(order)}
     pending = sorted(events, key=lambda e: (e.onset, rank.get(e.sensor, 99)))
     out: list[Event] = []
@@ -108,7 +118,7 @@ def merge_until(
             group.append(pending[j])
             seen.add(pending[j].sensor)
             j += 1
-        out.append(_combine(group, order))
+        out.append(_combine(group, order, config.single_limb_min_confidence))
         i = j
     return out, pending[i:]
 
@@ -145,7 +155,5 @@ class MultiSensorDetector:
 
     def _release(self, final: bool) -> list[Event]:
         safe = np.inf if final else min(d.decided_until for d in self.detectors.values())
-        merged, self._pending = merge_until(
-            self._pending, self.order, self.cfg.merge_sensor_tol_s, safe
-        )
+        merged, self._pending = merge_until(self._pending, self.order, self.cfg, safe)
         return merged
