@@ -38,7 +38,7 @@ def make_recording(seconds: float, fs: float = 100.0, seed: int = 0):
     acc[starts[:, None] + np.arange(40)[None, :], 0] += pulse
     keep = np.ones(n, bool)
     for g in rng.integers(0, n - 1000, size=int(seconds / 3600)):
-        keep[g:g + 300] = False
+        keep[g : g + 300] = False
     return t[keep], acc[keep]
 
 
@@ -70,12 +70,15 @@ def bench(seconds: float, repeat: int, label: str) -> None:
     n_events = len(detect(t, acc, fs))
     mem = peak_mb(lambda: detect(t, acc, fs))
     data_mb = acc.nbytes / 1e6 + t.nbytes / 1e6
-    print(f"{label}: {t.shape[0]:,} samples x 3 axes ({data_mb:.0f} MB in memory), "
-          f"{n_events} events")
+    print(
+        f"{label}: {t.shape[0]:,} samples x 3 axes ({data_mb:.0f} MB in memory), {n_events} events"
+    )
     print(f"  sosfilt baseline   {t_base:8.3f} s")
     print(f"  detector           {t_det:8.3f} s   ratio {t_det / t_base:5.2f}  (target <= 3.0)")
-    print(f"  detector speed     {t.shape[0] / t_det / 1e6:8.2f} M samples/s, "
-          f"{seconds / t_det:,.0f} x real time")
+    print(
+        f"  detector speed     {t.shape[0] / t_det / 1e6:8.2f} M samples/s, "
+        f"{seconds / t_det:,.0f} x real time"
+    )
     print(f"  detector peak mem  {mem:8.1f} MB above the input")
 
 
@@ -85,12 +88,14 @@ def bench_stream(seconds: float = 600.0, block: int = 10) -> None:
     det = StreamingDetector(fs)
     c0 = time.process_time()
     for s in range(0, t.shape[0], block):
-        det.push(t[s:s + block], acc[s:s + block])
+        det.push(t[s : s + block], acc[s : s + block])
     det.flush()
     cpu = time.process_time() - c0
     span = t[-1] - t[0]
-    print(f"streaming, 100 Hz in blocks of {block}: {cpu / span * 1e3:.2f} ms CPU per s of data "
-          f"({100 * cpu / span:.2f} % of one core), over {span:.0f} s of data")
+    print(
+        f"streaming, 100 Hz in blocks of {block}: {cpu / span * 1e3:.2f} ms CPU per s of data "
+        f"({100 * cpu / span:.2f} % of one core), over {span:.0f} s of data"
+    )
 
 
 def main() -> None:

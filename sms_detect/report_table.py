@@ -35,14 +35,27 @@ def events_table(events: list[Event], only_jerks: bool = True) -> str:
     rows = [e for e in events if e.label == HYPNIC_JERK] if only_jerks else list(events)
     header = ("#", "onset", "onset_s", "dur_s", "label", "sensor", "peak_g", "jerk_g/s", "conf")
     body = [
-        (str(i + 1), format_time(e.onset), f"{e.onset:.2f}", f"{e.duration:.2f}", e.label,
-         e.sensor, f"{e.peak_acc:.3f}", f"{e.peak_jerk:.1f}", f"{e.confidence:.2f}")
+        (
+            str(i + 1),
+            format_time(e.onset),
+            f"{e.onset:.2f}",
+            f"{e.duration:.2f}",
+            e.label,
+            e.sensor,
+            f"{e.peak_acc:.3f}",
+            f"{e.peak_jerk:.1f}",
+            f"{e.confidence:.2f}",
+        )
         for i, e in enumerate(rows)
     ]
     widths = [max(len(r[k]) for r in [header, *body]) for k in range(len(header))]
-    lines = ["  ".join(c.rjust(w) if k not in (4, 5) else c.ljust(w)
-                       for k, (c, w) in enumerate(zip(r, widths, strict=True)))
-             for r in [header, *body]]
+    lines = [
+        "  ".join(
+            c.rjust(w) if k not in (4, 5) else c.ljust(w)
+            for k, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in [header, *body]
+    ]
     return "\n".join(lines)
 
 

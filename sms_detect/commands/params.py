@@ -10,11 +10,19 @@ from sms_detect.errors import InputError
 
 def add_param_options(p: argparse.ArgumentParser) -> None:
     """Add ``--config FILE`` and repeatable ``--param NAME=VALUE`` to a parser."""
-    p.add_argument("--config", metavar="FILE",
-                   help="detector parameters from a JSON or TOML file (name = value)")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="override one detector parameter (repeatable); see the "
-                   "DetectorConfig docs for names and units")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="detector parameters from a JSON or TOML file (name = value)",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override one detector parameter (repeatable); see the "
+        "DetectorConfig docs for names and units",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> DetectorConfig:

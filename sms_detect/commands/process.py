@@ -36,14 +36,21 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "(s, g; .csv or .csv.gz) or an sms-detect HDF5 recording with /sensors groups.",
     )
     p.add_argument("input", nargs="?", type=Path, help="recording (.csv, .csv.gz or .h5)")
-    p.add_argument("-o", "--output", type=Path,
-                   help="events file to write (default: INPUT's name + .events.h5)")
-    p.add_argument("--demo", action="store_true",
-                   help="process the bundled sample night (data/demo_night.csv.gz)")
-    p.add_argument("--sensor", default="wrist",
-                   help="sensor name for a CSV's events (default: wrist)")
-    p.add_argument("--all", action="store_true",
-                   help="list every burst, not only hypnic jerks")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="events file to write (default: INPUT's name + .events.h5)",
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="process the bundled sample night (data/demo_night.csv.gz)",
+    )
+    p.add_argument(
+        "--sensor", default="wrist", help="sensor name for a CSV's events (default: wrist)"
+    )
+    p.add_argument("--all", action="store_true", help="list every burst, not only hypnic jerks")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
     add_param_options(p)
     return p
@@ -72,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - t0
     if not args.quiet:
         rates = ", ".join(f"{k} {v:g} Hz" for k, v in result.rates_hz.items())
-        print(f"{src}: {sum(result.samples.values())} samples ({rates}), "
-              f"{result.span_s / 3600:.2f} h, processed in {elapsed:.1f} s")
+        print(
+            f"{src}: {sum(result.samples.values())} samples ({rates}), "
+            f"{result.span_s / 3600:.2f} h, processed in {elapsed:.1f} s"
+        )
         print(events_table(result.events, only_jerks=not args.all))
     jerks = sum(e.label == "hypnic_jerk" for e in result.events)
     print(f"{jerks} hypnic jerks; all bursts: {label_summary(result.events)}")
