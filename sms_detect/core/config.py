@@ -59,8 +59,11 @@ class DetectorConfig:
         A burst ends at its last sample whose band-passed magnitude is at least this fraction
         of its peak (so a strong jerk's long low tail does not lengthen it).
     post_s : float
-        Time after a burst's end used to judge orientation change; the provisional label is
-        given then.
+        Time after a burst's end when its provisional label is given (orientation change
+        judged up to then); small, for live alerts.
+    orient_post_s : float
+        Time after a burst's end up to which its orientation change is judged for the final
+        label.
     long_post_s : float
         Time after a burst's end over which its low-frequency content is judged for the
         final label (a PLM's or a reach's slow part follows the fast onset).
@@ -155,7 +158,8 @@ class DetectorConfig:
     merge_gap_s: float = 0.15
     onset_fraction: float = 0.5
     core_fraction: float = 0.15
-    post_s: float = 0.3
+    post_s: float = 0.1
+    orient_post_s: float = 0.3
     long_post_s: float = 1.5
     after_skip_s: float = 15.0
     after_s: float = 0.0

@@ -357,16 +357,7 @@ class StreamingDetector:
         # the burst's core: onset to the last sample within core_fraction of the peak
         core_end = on + int(np.flatnonzero(seg >= cfg.core_fraction * peak)[-1])
         onset, offset = float(t[on]), float(t[core_end])
-        p0, p1, q0, q1 = np.searchsorted(
-            t, [onset - PRE_ORIENT_S, onset - 0.05, offset + 0.05, offset + cfg.post_s], side="left"
-        )
-        q0 = int(np.searchsorted(t, offset + 0.05, side="right"))
-        q1 = int(np.searchsorted(t, offset + cfg.post_s, side="right"))
-        orient = 0.0
-        if p1 > p0 and q1 > q0:
-            orient = angle_between_deg(
-                b["raw"][:, p0:p1].mean(axis=1), b["raw"][:, q0:q1].mean(axis=1)
-            )
+        orient = self._orientation_change(onset, offset, offset + cfg.post_s)
         near_gap = any(
             ta > onset - cfg.gap_blank_s and tb < offset + cfg.post_s for tb, ta in self._gaps
         )
@@ -387,6 +378,21 @@ class StreamingDetector:
         self._provisional.append(self._event(cand))
         self._await.append(cand)
 
+    def _orientation_change(self, onset: float, offset: float, until: float) -> float:
+        """Angle (degrees) between the mean acceleration (gravity) before and after a burst.
+
+        Before: ``PRE_ORIENT_S`` up to 50 ms before the onset; after: from 50 ms after the
+        burst's end to ``until`` (s).
+        """
+        b = self._b
+        t = b["t"]
+        p0, p1 = np.searchsorted(t, [onset - PRE_ORIENT_S, onset - 0.05], side="left")
+        q0, q1 = np.searchsorted(t, [offset + 0.05, until], side="right")
+        if p1 > p0 and q1 > q0:
+            return angle_between_deg(b["raw"][:, p0:p1].mean(axis=1),
+                                     b["raw"][:, q0:q1].mean(axis=1))
+        return 0.0
+
     def _complete_features(self, final: bool) -> None:
         """Recompute slow features over ``long_post_s`` after each burst; fix base labels.
 
@@ -401,6 +407,8 @@ class StreamingDetector:
             if not (final or t_last >= c.offset + self.cfg.long_post_s):
                 break
             self._await.pop(0)
+            c.orientation_deg = self._orientation_change(c.onset, c.offset,
+                                                         c.offset + self.cfg.orient_post_s)
             c.lf_ratio = 0.0
             self._judge_with_lf(c, c.offset + self.cfg.long_post_s)
             self._await_ctx.append(c)
