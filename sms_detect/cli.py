@@ -15,7 +15,7 @@ from sms_detect import __version__
 from sms_detect.errors import InputError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: list[str] = ["process"]
+COMMANDS: list[str] = ["process", "simulate", "scan", "evaluate", "record"]
 
 
 def build_parser() -> argparse.ArgumentParser:

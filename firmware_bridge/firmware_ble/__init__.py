@@ -1,0 +1,1 @@
+"""BLE side of the reference firmware (MicroPython ``aioble``); ``smsble`` is pure logic."""

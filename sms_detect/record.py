@@ -1,0 +1,352 @@
+"""The live recording session: source -> detector -> HDF5 writer -> JSON lines + status line.
+
+:class:`LiveSession` pulls items from a source (:class:`~sms_detect.devices.serial_source.
+SerialSource`, :class:`~sms_detect.devices.stdin_source.LineSource`, ...: anything with
+``poll(timeout) -> list[SampleBlock | Gap | DeviceInfo]``, ``stats`` and ``close()``), feeds
+the samples to a :class:`~sms_detect.core.StreamingDetector`, appends samples, gaps and
+events to a crash-safe :class:`~sms_detect.io.live_writer.LiveNightWriter` (optional), prints
+each event as one JSON line on stdout (flushed at once) and a status line on stderr.
+SIGINT and SIGTERM end the session cleanly: pending events are decided and written, the file
+is closed and compacted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import numpy as np
+
+from sms_detect import __version__
+from sms_detect.core import DETECTOR_NAME, DETECTOR_VERSION, DetectorConfig, StreamingDetector
+from sms_detect.devices.serial_source import DeviceInfo, Gap, SourceStats
+from sms_detect.errors import InputError
+from sms_detect.types import HYPNIC_JERK, Event, SampleBlock
+
+
+class Source(Protocol):
+    """What a live session reads from."""
+
+    stats: SourceStats
+
+    def poll(self, timeout: float = 0.1) -> list[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class LiveSession:
+    """Run a live recording until the source ends, a stop is requested or ``duration`` passes.
+
+    Parameters
+    ----------
+    source : Source
+        Where samples come from.
+    output : Path, optional
+        HDF5 night file to write (crash-safe while recording, compacted on close); None
+        records nothing to disk.
+    sensor : str
+        Sensor name (events and ``/sensors/<name>``).
+    config : DetectorConfig, optional
+        Detector parameters.
+    start_time : datetime, optional
+        UTC wall time of time 0 of the source (``start_time`` attribute, ``onset_utc``).
+    early : bool
+        Also print each burst judged a hypnic jerk as soon as it is judged (``"final":
+        false``), before the confirmed event (``"final": true``) that may come seconds later.
+    stdout, stderr : text streams
+        Where JSON lines and status go.
+    status_every : float
+        Seconds between status updates (0 = no status line).
+    overwrite : bool
+        Replace an existing output file.
+    duration : float, optional
+        Stop after this many seconds of wall time.
+    on_event : callable, optional
+        Called with each printed JSON object (dict) and the wall time it was printed.
+    device_wait_s : float
+        Wait up to this long (s, wall time) after the first samples for the board's HELLO
+        before creating the file, so its identity lands in the sensor's attributes; samples
+        are held in memory meanwhile (a crash in that first moment loses them).
+    batch_s : float
+        Handle input at most this often (s): data that arrives meanwhile is processed in one
+        go. Fewer, larger blocks cost less CPU; each event may come up to this much later.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        output: Path | None = None,
+        sensor: str = "wrist",
+        config: DetectorConfig | None = None,
+        start_time: datetime | None = None,
+        early: bool = False,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        status_every: float = 1.0,
+        overwrite: bool = False,
+        duration: float | None = None,
+        on_event: Callable[[dict[str, Any], float], None] | None = None,
+        device_wait_s: float = 0.0,
+        batch_s: float = 0.0,
+    ) -> None:
+        self.source = source
+        self.output = output
+        self.sensor = sensor
+        self.config = config or DetectorConfig()
+        self.start_time = start_time
+        self.early = early
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.status_every = status_every
+        self.overwrite = overwrite
+        self.duration = duration
+        self.on_event = on_event
+        self.detector: StreamingDetector | None = None
+        self.writer: Any = None
+        self.device: DeviceInfo | None = None
+        self.events: list[Event] = []
+        self.n_jerks = 0
+        self.n_early = 0
+        self.gaps: list[Gap] = []
+        self.device_wait_s = device_wait_s
+        self.batch_s = batch_s
+        self._held: list[tuple[str, Any]] = []  # writer calls waiting for the file
+        self._first_block_at: float | None = None
+        self._stop = False
+        self._old_handlers: dict[int, Any] = {}
+        self._last_status = 0.0
+        self._tty = hasattr(self.stderr, "isatty") and self.stderr.isatty()
+        self._status_width = 0
+        if output is not None and output.exists() and not overwrite:
+            raise InputError(f"{output}: already exists (use --overwrite to replace it)")
+
+    # ------------------------------------------------------------------ control
+    def request_stop(self, *_: object) -> None:
+        """Ask the loop to finish (safe from a signal handler)."""
+        self._stop = True
+
+    def install_signal_handlers(self) -> None:
+        """SIGINT and SIGTERM end the session cleanly (main thread only; restored at the end)."""
+        self._old_handlers = {
+            sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+
+    # ------------------------------------------------------------------ loop
+    def run(self) -> int:
+        """Record until the end; returns the number of confirmed events."""
+        t_start = last = time.monotonic()
+        try:
+            while not self._stop:
+                now = time.monotonic()
+                if self.duration is not None and now - t_start >= self.duration:
+                    break
+                if self.batch_s > 0 and now - last < self.batch_s:
+                    time.sleep(self.batch_s - (now - last))
+                last = time.monotonic()
+                for item in self.source.poll(0.1):
+                    self._handle(item)
+                if getattr(self.source, "ended", False):
+                    break
+                self._status()
+        except BaseException:
+            self._finish(aborted=True)
+            raise
+        self._finish()
+        return len(self.events)
+
+    def _handle(self, item: SampleBlock | Gap | DeviceInfo) -> None:
+        if isinstance(item, DeviceInfo):
+            self.device = item
+            self._maybe_open_file()
+            return
+        if isinstance(item, Gap):
+            self.gaps.append(item)
+            self._write("gap", (self.sensor, item.start, item.end, item.reason))
+            return
+        if len(item) == 0:
+            return
+        if self.detector is None:
+            self._begin()
+        assert self.detector is not None
+        self._write("samples", (self.sensor, item.time, item.acc))
+        self._maybe_open_file()
+        try:
+            events = self.detector.push(item.time, item.acc)
+        except ValueError as exc:
+            raise InputError(f"{self.sensor}: {exc}") from None
+        if self.early:
+            for ev in self.detector.take_provisional():
+                if ev.label == HYPNIC_JERK:
+                    self.n_early += 1
+                    self._print(ev, final=False)
+        self._emit(events)
+
+    def _begin(self) -> None:
+        """First samples: the rate is known, create the detector."""
+        fs = float(self.source.stats.rate_hz)
+        if not math.isfinite(fs) or fs <= 0:
+            raise InputError("sample rate unknown: give --rate")
+        self.detector = StreamingDetector(fs, self.config, sensor=self.sensor)
+        self._first_block_at = time.monotonic()
+
+    def _write(self, kind: str, args: Any) -> None:
+        """Send one append to the writer, or hold it until the file exists."""
+        if self.writer is None:
+            if self.output is not None:
+                self._held.append((kind, args))
+            return
+        if kind == "samples":
+            self.writer.append_samples(*args)
+        elif kind == "gap":
+            self.writer.append_gap(*args)
+        else:
+            self.writer.append_events(args)
+
+    def _maybe_open_file(self, force: bool = False) -> None:
+        if self.output is None or self.writer is not None or self.detector is None:
+            return
+        waited = time.monotonic() - (self._first_block_at or 0.0)
+        if self.device is None and waited < self.device_wait_s and not force:
+            return
+        self._open_file()
+        held, self._held = self._held, []
+        for kind, args in held:
+            self._write(kind, args)
+        self.writer.flush()  # what was held in memory goes to disk at once
+
+    def _open_file(self) -> None:
+        """Create the crash-safe night file with the sensor's attributes."""
+        from sms_detect.io.live_writer import LiveNightWriter
+
+        assert self.detector is not None and self.output is not None
+        fs = self.detector.fs
+
+        dev = self.device
+        attrs: dict[str, Any] = {
+            "location": self.sensor,
+            "nominal_rate_hz": fs,
+            "units": "g",
+        }
+        if self.source.stats.range_g:
+            attrs["range_g"] = float(self.source.stats.range_g)
+        if dev is not None:
+            attrs["device"] = f"{dev.model} ({dev.imu}, {dev.firmware})"
+            attrs["device_id"] = dev.device_id
+        if self.start_time is not None:
+            attrs["start_time"] = self.start_time.isoformat().replace("+00:00", "Z")
+        self.writer = LiveNightWriter(
+            self.output,
+            {self.sensor: attrs},
+            detector=f"{DETECTOR_NAME} {DETECTOR_VERSION}",
+            params=self.config.to_dict(),
+            extra_attrs={"software": f"sms-detect {__version__}"},
+            overwrite=self.overwrite,
+        )
+
+    def _emit(self, events: list[Event]) -> None:
+        if not events:
+            return
+        self._write("events", events)
+        for ev in events:
+            self.events.append(ev)
+            if ev.label == HYPNIC_JERK:
+                self.n_jerks += 1
+            self._print(ev, final=True)
+
+    def _print(self, ev: Event, final: bool) -> None:
+        obj: dict[str, Any] = ev.to_dict()
+        for k, v in obj.items():
+            if isinstance(v, float):
+                obj[k] = round(v, 6) if math.isfinite(v) else None
+        obj["final"] = final
+        if self.start_time is not None:
+            t = self.start_time + timedelta(seconds=ev.onset)
+            obj["onset_utc"] = t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        line = json.dumps(obj, separators=(", ", ": "))
+        self._clear_status()
+        self.stdout.write(line + "\n")
+        self.stdout.flush()
+        if self.on_event is not None:
+            self.on_event(obj, time.monotonic())
+
+    def _finish(self, aborted: bool = False) -> None:
+        """Decide pending events, close the source and the file.
+
+        After an error the file keeps what was recorded but is marked
+        ``recording_state = "aborted"`` (it must not look like a complete night).
+        """
+        try:
+            if self.detector is not None and not aborted:
+                try:
+                    self._emit(self.detector.flush())
+                except ValueError as exc:
+                    raise InputError(f"{self.sensor}: {exc}") from None
+        finally:
+            try:
+                self.source.close()
+            finally:
+                self._maybe_open_file(force=True)
+                if self.writer is not None:
+                    if aborted:
+                        from sms_detect.io.live_writer import recover
+
+                        self.writer.close(compact=False)
+                        recover(self.output, self.output, state="aborted")
+                    else:
+                        self.writer.close()
+                self._status(force=True, final=True)
+                for sig, handler in self._old_handlers.items():
+                    signal.signal(sig, handler)
+
+    # ------------------------------------------------------------------ status
+    def status_text(self) -> str:
+        """One line: connection, rate, counts of lost frames, CRC errors and events."""
+        st = self.source.stats
+        parts = [
+            "connected" if st.connected else "DISCONNECTED",
+            f"{st.rate_hz:g} Hz" if np.isfinite(st.rate_hz) else "rate ?",
+            f"{st.samples} samples",
+            f"lost {st.lost_frames} frames",
+            f"CRC errors {st.crc_errors}",
+            f"gaps {len(self.gaps)}",
+            f"events {len(self.events)} ({self.n_jerks} jerks)",
+        ]
+        if st.reconnects:
+            parts.append(f"reconnects {st.reconnects}")
+        if st.battery_mv:
+            parts.append(f"battery {st.battery_mv / 1000:.2f} V")
+        return "record: " + " | ".join(parts)
+
+    def _clear_status(self) -> None:
+        if self._tty and self._status_width:
+            self.stderr.write("\r" + " " * self._status_width + "\r")
+            self.stderr.flush()
+
+    def _status(self, force: bool = False, final: bool = False) -> None:
+        if not self.status_every:
+            return
+        now = time.monotonic()
+        interval = self.status_every if self._tty else max(self.status_every, 10.0)
+        if not force and now - self._last_status < interval:
+            return
+        self._last_status = now
+        text = self.status_text()
+        if self._tty:
+            self.stderr.write("\r" + text.ljust(self._status_width) + ("\n" if final else ""))
+            self._status_width = 0 if final else len(text)
+        else:
+            self.stderr.write(text + "\n")
+        self.stderr.flush()
+
+
+def utc_now() -> datetime:
+    """Current wall time, UTC."""
+    return datetime.now(UTC)
