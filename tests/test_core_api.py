@@ -9,6 +9,7 @@ import pytest
 
 from sms_detect.core import DetectorConfig, StreamingDetector, detect
 from sms_detect.core.features import glitch_mask
+from sms_detect.io.config_file import load_config
 from tests.signals import add_jerk, add_movement, quiet_night
 
 
@@ -63,11 +64,18 @@ def test_config_overrides_and_file(tmp_path):
         DetectorConfig().with_overrides({"k_low": "-1"})
     p = tmp_path / "c.toml"
     p.write_text("[detector]\nabs_high_g = 0.07\n")
-    assert DetectorConfig.from_file(p).abs_high_g == 0.07
+    assert load_config(p).abs_high_g == 0.07
     j = tmp_path / "c.json"
     j.write_text(json.dumps({"post_s": 0.4}))
-    assert DetectorConfig.from_file(j).post_s == 0.4
+    assert load_config(j).post_s == 0.4
     assert json.loads(DetectorConfig().to_json())["k_high"] == DetectorConfig().k_high
+    bad = tmp_path / "bad.toml"
+    bad.write_text("k_high = [\n")
+    with pytest.raises(ValueError, match="bad.toml: not a valid config file"):
+        load_config(bad)
+    with pytest.raises(ValueError, match="c.json: unknown detector parameter"):
+        j.write_text(json.dumps({"nope": 1}))
+        load_config(j)
 
 
 def test_labels_jerk_movement_twitch_and_awake_burst():

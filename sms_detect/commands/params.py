@@ -6,6 +6,7 @@ import argparse
 
 from sms_detect.core import DetectorConfig
 from sms_detect.errors import InputError
+from sms_detect.io.config_file import load_config
 
 
 def add_param_options(p: argparse.ArgumentParser) -> None:
@@ -34,7 +35,7 @@ def config_from_args(args: argparse.Namespace) -> DetectorConfig:
         For an unreadable file, a malformed ``--param`` or an unknown or invalid parameter.
     """
     try:
-        cfg = DetectorConfig.from_file(args.config) if args.config else DetectorConfig()
+        cfg = load_config(args.config) if args.config else DetectorConfig()
         overrides: dict[str, object] = {}
         for item in args.param:
             name, sep, value = item.partition("=")

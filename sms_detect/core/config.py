@@ -10,7 +10,6 @@ import dataclasses
 import json
 import typing
 from dataclasses import dataclass, fields
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -250,31 +249,3 @@ class DetectorConfig:
                 raise ValueError(f"parameter {name} needs a {typ.__name__}, got {raw!r}") from None
             converted[name] = value
         return dataclasses.replace(self, **converted)
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> DetectorConfig:
-        """Load parameters from a JSON or TOML file (a flat table of name = value).
-
-        Parameters
-        ----------
-        path : str or Path
-            ``.json`` or ``.toml`` file; a TOML file may put them under ``[detector]``.
-        """
-        p = Path(path)
-        try:
-            text = p.read_text()
-        except OSError as exc:
-            raise ValueError(f"{p}: cannot read config file ({exc.strerror})") from None
-        try:
-            if p.suffix == ".toml":
-                import tomllib
-
-                data = tomllib.loads(text)
-                data = data.get("detector", data)
-            else:
-                data = json.loads(text)
-        except ValueError as exc:
-            raise ValueError(f"{p}: not a valid config file ({exc})") from None
-        if not isinstance(data, dict):
-            raise ValueError(f"{p}: config must be a table of name = value")
-        return cls().with_overrides(data)
