@@ -10,7 +10,15 @@ confirmed event (``"final": true``): p50, p95, max.
 CPU: the recorder's user+system CPU time (from /proc) over ``--cpu-seconds`` of real-time
 streaming at 100 Hz and 1 kHz, after a 5-s warm-up, as % of one core.
 
-Usage: ``python benchmarks/latency.py [--jerks 30] [--cpu-seconds 60] [--skip-cpu]``.
+BLE (``--ble``): the same through the bumble BLE emulation, in this process: an emulated
+sensor running our GATT service streams the synthetic limb at real-time pace; bleak (over
+the bumble backend) and the recorder (``LiveSession`` with ``--early``, HDF5 output) receive
+it. Latency = time the early JSON line is printed - time the notification holding the jerk's
+onset sample left the emulated peripheral. CPU: two emulated sensors at 100 Hz recorded into
+one file, split by thread (recorder; BLE thread, which also runs the emulated peripherals).
+
+Usage: ``python benchmarks/latency.py [--jerks 30] [--cpu-seconds 60] [--skip-cpu]
+[--ble [--skip-serial]]``.
 Prints tables; not a pass/fail test.
 """
 
@@ -159,6 +167,151 @@ def cpu(fs: float, seconds: float) -> float:
     return 100.0 * (c1 - c0) / (w1 - w0)
 
 
+# ----------------------------------------------------------------------------- BLE
+def _thread_cpu(native_id: int) -> float:
+    """User + system CPU time (s) of one thread of this process, from /proc."""
+    stat = Path(f"/proc/self/task/{native_id}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+class BleRun:
+    """Emulated BLE sensors (bumble) streaming at real-time pace into a LiveSession.
+
+    Everything runs in this process: the emulated peripherals, the virtual controllers and
+    the host side (bleak over the bumble backend, decoding, clock mapping) in the BLE
+    runner's thread; the recorder (:class:`~sms_detect.record.LiveSession`: detector, HDF5
+    writer, JSON lines) in a thread of its own, as ``sms-detect record --ble`` runs it.
+    """
+
+    def __init__(self, streams: list, early: bool) -> None:
+        import io
+
+        from sms_detect.devices.ble import BleRunner, BleSpec
+        from sms_detect.record import LiveSession
+
+        self.streams = streams
+        self.tmp = Path(tempfile.mkdtemp(prefix="sms-ble-latency-"))
+        names = ["wrist", "ankle"][: len(streams)]
+        seconds = min(len(s.time) / s.fs for s in streams)
+        self.runner = BleRunner(
+            [
+                BleSpec(f"demo-{i}", n, s.fs)
+                for i, (n, s) in enumerate(zip(names, streams, strict=True))
+            ],
+            demo=True,
+            demo_speed=1.0,
+            demo_signals=[s.acc for s in streams],
+            demo_seconds=seconds,
+        )
+        self.lines: list[tuple[float, dict]] = []
+        self.sends: list[tuple[int, int, float]] = []
+        self.runner.start()
+        per = self.runner.emulation.peripherals[0]
+        orig = per._send
+
+        async def timed_send(value: bytes) -> None:  # the moment a notification leaves
+            _boot, first, n = per.sent[-1]
+            self.sends.append((first, n, time.monotonic()))
+            await orig(value)
+
+        per._send = timed_send
+        self.peripheral = per
+        self.session = LiveSession(
+            self.runner,
+            output=self.tmp / "night.h5",
+            early=early,
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+            status_every=0.0,
+            on_event=lambda obj, wall: self.lines.append((wall, obj)),
+            device_wait_s=10.0,
+            batch_s=0.1,  # as the CLI's default --batch
+        )
+        self.thread = threading.Thread(target=self.session.run, name="recorder", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.session.request_stop()
+        self.thread.join(30)
+
+
+def ble_latency(n_jerks: int, jerk_every: float, fs: float) -> float:
+    """Print early-alert latency through the BLE emulation; return the run's duration (s)."""
+    seconds = 40.0 + n_jerks * jerk_every + 10.0
+    print(f"BLE latency: {n_jerks} jerks, one every {jerk_every:g} s, {fs:g} Hz, one emulated "
+          f"sensor (our GATT service), {seconds / 60:.1f} min at real-time pace ...",
+          flush=True)  # fmt: skip
+    t_run = time.monotonic()
+    stream = synthetic_stream(seconds, fs, jerk_every, seed=42)
+    run = BleRun([stream], early=True)
+    run.thread.join(seconds + 120)
+    run.stop()
+    per = run.peripheral
+    offset = per._signal_offset()  # signal index of the peripheral's sample 0
+    onsets = stream.jerk_onsets
+    k_onset = np.round(onsets * fs).astype(int) - offset
+    fr = np.array(run.sends)
+    sent_at = {}
+    for k, i in enumerate(k_onset):
+        j = np.flatnonzero((fr[:, 0] <= i) & (i < fr[:, 0] + fr[:, 1]))
+        if j.size:
+            sent_at[k] = fr[j[0], 2]
+    print(
+        f"  jerks sent: {len(sent_at)} of {len(onsets)} (any missing fell before the link was up)"
+    )
+    det = detector_lag(stream, per._per_notification())
+    print(f"  detector alone (same notifications, no I/O): needs data up to onset + "
+          f"p50 {np.percentile(det, 50):.3f} s, p95 {np.percentile(det, 95):.3f} s, "
+          f"max {det.max():.3f} s before its early judgement")  # fmt: skip
+    print(f"  {'output':<22}{'n':>4}{'p50 s':>9}{'p95 s':>9}{'max s':>9}")
+    for final, name in ((False, "early (final=false)"), (True, "confirmed (final=true)")):
+        lat = []
+        done = set()  # one line per jerk: the first
+        for wall, e in run.lines:
+            if e["final"] is not final or e["label"] != "hypnic_jerk":
+                continue
+            k = int(np.argmin(np.abs(e["onset"] - onsets)))
+            if abs(e["onset"] - onsets[k]) < 0.3 and k in sent_at and k not in done:
+                done.add(k)
+                lat.append(wall - sent_at[k])
+        _row(name, np.array(lat))
+    took = time.monotonic() - t_run
+    print(f"  (BLE latency run took {took / 60:.1f} min)")
+    return took
+
+
+def _row(name: str, lat: np.ndarray) -> None:
+    if lat.size:
+        p50, p95, mx = np.percentile(lat, 50), np.percentile(lat, 95), lat.max()
+        print(f"  {name:<22}{lat.size:>4}{p50:>9.3f}{p95:>9.3f}{mx:>9.3f}", flush=True)
+    else:
+        print(f"  {name:<22}{0:>4}{'-':>9}{'-':>9}{'-':>9}", flush=True)
+
+
+def ble_cpu(seconds: float, fs: float = 100.0) -> None:
+    """Print the CPU use of recording two emulated BLE sensors at ``fs`` (real-time pace)."""
+    streams = [synthetic_stream(seconds + 30.0, fs, 25.0, seed=s) for s in (1, 2)]
+    run = BleRun(streams, early=False)
+    time.sleep(5.0)  # connected and streaming
+    ids = {"recorder": run.thread.native_id, "ble": run.runner._thread.native_id}
+    c0 = {k: _thread_cpu(v) for k, v in ids.items()}
+    p0, w0 = cpu_seconds(os.getpid()), time.monotonic()
+    time.sleep(seconds)
+    c1 = {k: _thread_cpu(v) for k, v in ids.items()}
+    p1, w1 = cpu_seconds(os.getpid()), time.monotonic()
+    samples = run.runner.stats.samples
+    run.stop()
+    dt = w1 - w0
+    print(f"BLE recorder CPU, two emulated sensors at {fs:g} Hz, {seconds:g} s real time "
+          f"(with HDF5 file; {samples} samples received):")  # fmt: skip
+    print(f"  recorder thread (detector, merge, HDF5, JSON): "
+          f"{100 * (c1['recorder'] - c0['recorder']) / dt:6.2f} % of one core")  # fmt: skip
+    print(f"  BLE thread (bleak + bumble host AND the emulated peripherals/controllers): "
+          f"{100 * (c1['ble'] - c0['ble']) / dt:6.2f} % of one core")  # fmt: skip
+    print(f"  whole process: {100 * (p1 - p0) / dt:6.2f} % of one core", flush=True)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--jerks", type=int, default=30)
@@ -167,8 +320,20 @@ def main() -> int:
     p.add_argument("--cpu-seconds", type=float, default=60.0)
     p.add_argument("--skip-latency", action="store_true")
     p.add_argument("--skip-cpu", action="store_true")
+    p.add_argument("--ble", action="store_true",
+                   help="also the BLE figures (latency through the bumble emulation in real "
+                   "time, about 40 + jerks x --ble-jerk-every s; CPU of two sensors)")  # fmt: skip
+    p.add_argument("--ble-jerk-every", type=float, default=8.0)
+    p.add_argument("--skip-serial", action="store_true", help="only the BLE figures")
     args = p.parse_args()
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+    if args.ble:
+        if not args.skip_latency:
+            ble_latency(args.jerks, args.ble_jerk_every, args.rate)
+        if not args.skip_cpu:
+            ble_cpu(args.cpu_seconds, args.rate)
+    if args.skip_serial:
+        return 0
     if not args.skip_latency:
         latency(args.jerks, args.jerk_every, args.rate)
     if not args.skip_cpu:

@@ -6,6 +6,13 @@ SerialSource`, :class:`~sms_detect.devices.stdin_source.LineSource`, ...: anythi
 the samples to a :class:`~sms_detect.core.StreamingDetector`, appends samples, gaps and
 events to a crash-safe :class:`~sms_detect.io.live_writer.LiveNightWriter` (optional), prints
 each event as one JSON line on stdout (flushed at once) and a status line on stderr.
+
+A source may stream several sensors at once (e.g. :class:`~sms_detect.devices.ble.BleRunner`):
+it then has ``sensors`` (names), ``rate_of(name)`` (Hz) and optionally ``range_of(name)`` (g)
+and ``status()`` (per-sensor text for the status line); its items carry their sensor name
+(``SampleBlock.sensor``, ``Gap.sensor``, ``DeviceInfo.sensor``). The session then runs a
+:class:`~sms_detect.core.MultiSensorDetector` (a jerk seen on several limbs is one
+``wrist+ankle`` event) and writes one ``/sensors/<name>`` group per sensor into one file.
 SIGINT and SIGTERM end the session cleanly: pending events are decided and written, the file
 is closed and compacted.
 """
@@ -26,6 +33,7 @@ import numpy as np
 
 from sms_detect import __version__
 from sms_detect.core import DETECTOR_NAME, DETECTOR_VERSION, DetectorConfig, StreamingDetector
+from sms_detect.core.merge import MultiSensorDetector
 from sms_detect.devices.serial_source import DeviceInfo, Gap, SourceStats
 from sms_detect.errors import InputError
 from sms_detect.types import HYPNIC_JERK, Event, SampleBlock
@@ -41,18 +49,27 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
+class MultiSource(Source, Protocol):
+    """A source of several sensors at once (items carry their sensor's name)."""
+
+    sensors: list[str]
+
+    def rate_of(self, sensor: str) -> float: ...
+
+
 class LiveSession:
     """Run a live recording until the source ends, a stop is requested or ``duration`` passes.
 
     Parameters
     ----------
-    source : Source
+    source : Source or MultiSource
         Where samples come from.
     output : Path, optional
         HDF5 night file to write (crash-safe while recording, compacted on close); None
         records nothing to disk.
     sensor : str
-        Sensor name (events and ``/sensors/<name>``).
+        Sensor name (events and ``/sensors/<name>``) of a single-sensor source; a
+        multi-sensor source names its sensors itself (``source.sensors``).
     config : DetectorConfig, optional
         Detector parameters.
     start_time : datetime, optional
@@ -73,7 +90,9 @@ class LiveSession:
     device_wait_s : float
         Wait up to this long (s, wall time) after the first samples for the board's HELLO
         before creating the file, so its identity lands in the sensor's attributes; samples
-        are held in memory meanwhile (a crash in that first moment loses them).
+        are held in memory meanwhile (a crash in that first moment loses them). With several
+        sensors: wait up to this long after the first samples for every sensor's first
+        samples and identity (a sensor still missing then gets its nominal attributes).
     batch_s : float
         Handle input at most this often (s): data that arrives meanwhile is processed in one
         go. Fewer, larger blocks cost less CPU; each event may come up to this much later.
@@ -99,7 +118,10 @@ class LiveSession:
     ) -> None:
         self.source = source
         self.output = output
-        self.sensor = sensor
+        self.sensors: list[str] = list(getattr(source, "sensors", None) or [sensor])
+        self.sensor = self.sensors[0]
+        #: Several sensors: items are routed by their sensor name, events merged across limbs.
+        self.multi = len(self.sensors) > 1
         self.config = config or DetectorConfig()
         self.start_time = start_time
         self.early = early
@@ -109,9 +131,11 @@ class LiveSession:
         self.overwrite = overwrite
         self.duration = duration
         self.on_event = on_event
-        self.detector: StreamingDetector | None = None
+        self.detector: StreamingDetector | MultiSensorDetector | None = None
         self.writer: Any = None
         self.device: DeviceInfo | None = None
+        self.devices: dict[str, DeviceInfo] = {}
+        self._started: set[str] = set()  # sensors whose first samples have arrived
         self.events: list[Event] = []
         self.n_jerks = 0
         self.n_early = 0
@@ -162,40 +186,95 @@ class LiveSession:
         self._finish()
         return len(self.events)
 
+    def _sensor_of(self, item: SampleBlock | Gap | DeviceInfo) -> str | None:
+        """Which sensor an item belongs to (a single-sensor session takes everything)."""
+        if not self.multi:
+            return self.sensor
+        name = getattr(item, "sensor", None)
+        if name is None and isinstance(item, DeviceInfo):
+            return None  # an identity without a sensor name cannot be placed
+        if name not in self.sensors:
+            known = ", ".join(self.sensors)
+            raise InputError(f"data from unknown sensor {name!r} (known: {known})")
+        return name
+
     def _handle(self, item: SampleBlock | Gap | DeviceInfo) -> None:
+        sensor = self._sensor_of(item)
+        if sensor is None:
+            return
         if isinstance(item, DeviceInfo):
-            self.device = item
+            self.devices[sensor] = item
+            if sensor == self.sensor:
+                self.device = item
             self._maybe_open_file()
             return
         if isinstance(item, Gap):
             self.gaps.append(item)
-            self._write("gap", (self.sensor, item.start, item.end, item.reason))
+            self._write("gap", (sensor, item.start, item.end, item.reason))
             return
         if len(item) == 0:
             return
         if self.detector is None:
             self._begin()
         assert self.detector is not None
-        self._write("samples", (self.sensor, item.time, item.acc))
+        if sensor not in self._started:
+            self._first_samples(sensor)
+        self._write("samples", (sensor, item.time, item.acc))
         self._maybe_open_file()
         try:
-            events = self.detector.push(item.time, item.acc)
+            if isinstance(self.detector, MultiSensorDetector):
+                events = self.detector.push(sensor, item.time, item.acc)
+            else:
+                events = self.detector.push(item.time, item.acc)
         except ValueError as exc:
-            raise InputError(f"{self.sensor}: {exc}") from None
+            raise InputError(f"{sensor}: {exc}") from None
         if self.early:
-            for ev in self.detector.take_provisional():
-                if ev.label == HYPNIC_JERK:
-                    self.n_early += 1
-                    self._print(ev, final=False)
+            for det in self._detectors():
+                for ev in det.take_provisional():
+                    if ev.label == HYPNIC_JERK:
+                        self.n_early += 1
+                        self._print(ev, final=False)
         self._emit(events)
+
+    def _detectors(self) -> list[StreamingDetector]:
+        det = self.detector
+        if det is None:
+            return []
+        if isinstance(det, MultiSensorDetector):
+            return list(det.detectors.values())
+        return [det]
+
+    def _rate(self, sensor: str) -> float:
+        """Sample rate (Hz) of ``sensor``, from the source."""
+        if self.multi:
+            return float(self.source.rate_of(sensor))  # type: ignore[attr-defined]
+        return float(self.source.stats.rate_hz)
 
     def _begin(self) -> None:
         """First samples: the rate is known, create the detector."""
-        fs = float(self.source.stats.rate_hz)
-        if not math.isfinite(fs) or fs <= 0:
-            raise InputError("sample rate unknown: give --rate")
-        self.detector = StreamingDetector(fs, self.config, sensor=self.sensor)
+        if not self.multi:
+            fs = self._rate(self.sensor)
+            if not math.isfinite(fs) or fs <= 0:
+                raise InputError("sample rate unknown: give --rate")
+            self.detector = StreamingDetector(fs, self.config, sensor=self.sensor)
+        else:
+            rates = {name: self._rate(name) for name in self.sensors}
+            bad = [n for n, fs in rates.items() if not math.isfinite(fs) or fs <= 0]
+            if bad:
+                raise InputError(f"sample rate unknown for {', '.join(bad)}")
+            self.detector = MultiSensorDetector(rates, self.config)
         self._first_block_at = time.monotonic()
+
+    def _first_samples(self, sensor: str) -> None:
+        """A sensor's first samples: its rate is now certain (e.g. a Polar picked another)."""
+        self._started.add(sensor)
+        det = self.detector
+        if not isinstance(det, MultiSensorDetector):
+            return
+        fs = self._rate(sensor)
+        old = det.detectors[sensor]
+        if old.n_samples == 0 and math.isfinite(fs) and fs > 0 and fs != old.fs:
+            det.detectors[sensor] = StreamingDetector(fs, self.config, sensor=sensor)
 
     def _write(self, kind: str, args: Any) -> None:
         """Send one append to the writer, or hold it until the file exists."""
@@ -214,7 +293,9 @@ class LiveSession:
         if self.output is None or self.writer is not None or self.detector is None:
             return
         waited = time.monotonic() - (self._first_block_at or 0.0)
-        if self.device is None and waited < self.device_wait_s and not force:
+        ready = all(n in self.devices and (n in self._started or not self.multi)
+                    for n in self.sensors)  # fmt: skip
+        if not ready and waited < self.device_wait_s and not force:
             return
         self._open_file()
         held, self._held = self._held, []
@@ -223,28 +304,28 @@ class LiveSession:
         self.writer.flush()  # what was held in memory goes to disk at once
 
     def _open_file(self) -> None:
-        """Create the crash-safe night file with the sensor's attributes."""
+        """Create the crash-safe night file with each sensor's attributes."""
         from sms_detect.io.live_writer import LiveNightWriter
 
         assert self.detector is not None and self.output is not None
-        fs = self.detector.fs
-
-        dev = self.device
-        attrs: dict[str, Any] = {
-            "location": self.sensor,
-            "nominal_rate_hz": fs,
-            "units": "g",
-        }
-        if self.source.stats.range_g:
-            attrs["range_g"] = float(self.source.stats.range_g)
-        if dev is not None:
-            attrs["device"] = f"{dev.model} ({dev.imu}, {dev.firmware})"
-            attrs["device_id"] = dev.device_id
-        if self.start_time is not None:
-            attrs["start_time"] = self.start_time.isoformat().replace("+00:00", "Z")
+        rates = {d.sensor: d.fs for d in self._detectors()}
+        sensors: dict[str, dict[str, Any]] = {}
+        for name in self.sensors:
+            attrs: dict[str, Any] = {"location": name, "nominal_rate_hz": rates[name], "units": "g"}
+            if self.multi and hasattr(self.source, "range_of"):
+                attrs["range_g"] = float(self.source.range_of(name))
+            elif self.source.stats.range_g:
+                attrs["range_g"] = float(self.source.stats.range_g)
+            dev = self.devices.get(name)
+            if dev is not None:
+                attrs["device"] = f"{dev.model} ({dev.imu}, {dev.firmware})"
+                attrs["device_id"] = dev.device_id
+            if self.start_time is not None:
+                attrs["start_time"] = self.start_time.isoformat().replace("+00:00", "Z")
+            sensors[name] = attrs
         self.writer = LiveNightWriter(
             self.output,
-            {self.sensor: attrs},
+            sensors,
             detector=f"{DETECTOR_NAME} {DETECTOR_VERSION}",
             params=self.config.to_dict(),
             extra_attrs={"software": f"sms-detect {__version__}"},
@@ -283,15 +364,25 @@ class LiveSession:
         After an error the file keeps what was recorded but is marked
         ``recording_state = "aborted"`` (it must not look like a complete night).
         """
+        closed = False
         try:
+            drain = getattr(self.source, "drain", None)
+            if not aborted and callable(drain):
+                # a source that can hand out what arrived after the last poll: stop it first,
+                # then record the rest, so nothing received is left out of the file
+                closed = True
+                self.source.close()
+                for item in drain():
+                    self._handle(item)
             if self.detector is not None and not aborted:
                 try:
                     self._emit(self.detector.flush())
                 except ValueError as exc:
-                    raise InputError(f"{self.sensor}: {exc}") from None
+                    raise InputError(f"{'+'.join(self.sensors)}: {exc}") from None
         finally:
             try:
-                self.source.close()
+                if not closed:
+                    self.source.close()
             finally:
                 self._maybe_open_file(force=True)
                 if self.writer is not None:
@@ -308,8 +399,21 @@ class LiveSession:
 
     # ------------------------------------------------------------------ status
     def status_text(self) -> str:
-        """One line: connection, rate, counts of lost frames, CRC errors and events."""
+        """One line: connection, rate, counts of lost frames, CRC errors and events.
+
+        A source with a ``status()`` method (several sensors, BLE) gives its own per-sensor
+        part (state, rate, RSSI, dropped frames); the session adds gaps and events.
+        """
         st = self.source.stats
+        per_sensor = getattr(self.source, "status", None)
+        if callable(per_sensor):
+            parts = [
+                per_sensor(),
+                f"{st.samples} samples",
+                f"gaps {len(self.gaps)}",
+                f"events {len(self.events)} ({self.n_jerks} jerks)",
+            ]
+            return "record: " + " | ".join(parts)
         parts = [
             "connected" if st.connected else "DISCONNECTED",
             f"{st.rate_hz:g} Hz" if np.isfinite(st.rate_hz) else "rate ?",

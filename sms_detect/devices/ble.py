@@ -532,6 +532,8 @@ class BleSource:
         Longest search per attempt (s).
     backoff : (float, float)
         First and longest wait between reconnection attempts (s); doubles each failure.
+    adapter : str, optional
+        Bluetooth adapter to use (BlueZ, e.g. ``"hci1"``; default: bleak's choice).
     """
 
     target: str
@@ -544,6 +546,7 @@ class BleSource:
     now: Callable[[], float] = time.monotonic
     time_origin: float | None = None
     scan_timeout: float = 10.0
+    adapter: str | None = None
     backoff: tuple[float, float] = (0.5, 30.0)
     stats: BleStats = field(default_factory=BleStats)
     gaps: list[Gap] = field(default_factory=list)
@@ -613,6 +616,8 @@ class BleSource:
         kwargs: dict[str, Any] = {}
         if self.scanner_backend is not None:
             kwargs["backend"] = self.scanner_backend
+        if self.adapter:
+            kwargs["bluez"] = {"adapter": self.adapter}
 
         def match(dev: BLEDevice, adv: AdvertisementData) -> bool:
             name = (adv.local_name or dev.name or "").lower()
@@ -631,6 +636,8 @@ class BleSource:
         kwargs: dict[str, Any] = {}
         if self.client_backend is not None:
             kwargs["backend"] = self.client_backend
+        if self.adapter:
+            kwargs["bluez"] = {"adapter": self.adapter}
         return await establish_connection(
             BleakClient,
             device,
@@ -736,14 +743,23 @@ class BleSource:
 
 
 # ============================================================================ threaded runner
+@dataclass(frozen=True, slots=True)
+class SensorDeviceInfo(DeviceInfo):
+    """A :class:`DeviceInfo` that says which sensor of a multi-sensor recording it is from."""
+
+    sensor: str = ""
+
+
 @dataclass(frozen=True)
 class BleSpec:
-    """One sensor to record: ``target`` (address or name) recorded as ``sensor``."""
+    """One sensor to record: ``target`` (address or name) recorded as ``sensor``, asked for
+    ``rate_hz`` (Hz) and ``range_g`` (g), through ``adapter`` (BlueZ name, default bleak's)."""
 
     target: str
     sensor: str = "wrist"
     rate_hz: float = 100.0
     range_g: int = 8
+    adapter: str | None = None
 
 
 class BleRunner:
@@ -767,6 +783,15 @@ class BleRunner:
         ``time.monotonic()`` value that becomes time 0 of the blocks (share it with other
         sources of the same recording); default: at start. Ignored in demo mode (the
         simulation has its own clock; time 0 is its start).
+    demo_signals : list of ndarray (N, 3) or None, optional
+        Signal (g) each emulated sensor streams, sampled at its rate from time 0 (demo only;
+        default: a built-in quiet signal with a jerk every 20 s).
+    demo_seconds : float, optional
+        Demo only: :attr:`ended` becomes true once this many simulated seconds have passed
+        (e.g. the length of the demo signals).
+
+    Items handed out by :meth:`poll` carry their sensor name: ``SampleBlock.sensor``,
+    ``Gap.sensor`` and :class:`SensorDeviceInfo` ``.sensor``.
     """
 
     def __init__(
@@ -777,13 +802,22 @@ class BleRunner:
         demo_kinds: list[str] | None = None,
         demo_speed: float = 1.0,
         time_origin: float | None = None,
+        demo_signals: list[np.ndarray | None] | None = None,
+        demo_seconds: float | None = None,
     ) -> None:
         if not specs:
             raise InputError("no BLE sensor given")
+        names = [s.sensor for s in specs]
+        if len(set(names)) != len(names):
+            raise InputError(f"sensor names must differ: {', '.join(names)}")
         self.specs = list(specs)
         self.demo = demo
         self.demo_kinds = demo_kinds or ["sms"] * len(specs)
         self.demo_speed = demo_speed
+        self.demo_signals = demo_signals
+        self.demo_seconds = demo_seconds
+        #: The emulated sensors (``firmware_bridge.ble_emulator.BleDemo``) in demo mode.
+        self.emulation: Any = None
         self.time_origin = time.monotonic() if time_origin is None else float(time_origin)
         self.sources: list[BleSource] = []
         self.error: BaseException | None = None
@@ -816,7 +850,10 @@ class BleRunner:
         if self.demo:
             from firmware_bridge.ble_emulator import start_demo
 
-            demo = await start_demo(self.demo_kinds, speed=self.demo_speed)
+            demo = await start_demo(
+                self.demo_kinds, speed=self.demo_speed, signals=self.demo_signals
+            )
+            self.emulation = demo
             targets = demo.names
             kwargs = {
                 "scanner_backend": demo.scanner_backend,
@@ -825,12 +862,23 @@ class BleRunner:
                 "time_origin": demo.clock.start,
             }
         self.sources = [
-            BleSource(t, s.sensor, s.rate_hz, s.range_g, **kwargs)
+            BleSource(t, s.sensor, s.rate_hz, s.range_g, adapter=s.adapter, **kwargs)
             for t, s in zip(targets, self.specs, strict=True)
         ]
         self._ready.set()
+
+        def sink(sensor: str) -> Callable[[Item], None]:
+            def put(item: Item) -> None:
+                if isinstance(item, DeviceInfo) and not isinstance(item, SensorDeviceInfo):
+                    item = SensorDeviceInfo(
+                        item.model, item.device_id, item.firmware, item.imu, item.boot_id, sensor
+                    )
+                self._queue.put(item)
+
+            return put
+
         try:
-            await asyncio.gather(*(src.run(self._queue.put) for src in self.sources))
+            await asyncio.gather(*(src.run(sink(src.sensor)) for src in self.sources))
         finally:
             if demo is not None:
                 await demo.stop()
@@ -858,7 +906,10 @@ class BleRunner:
         if not out and self.error is not None:
             if isinstance(self.error, InputError):
                 raise self.error
-            raise InputError(f"BLE streaming failed: {self.error}") from self.error
+            raise InputError(
+                f"BLE streaming failed: {self.error or type(self.error).__name__} (is there a "
+                "Bluetooth adapter and the BlueZ service? 'record --demo --ble' needs neither)"
+            ) from self.error
         return out
 
     @property
@@ -866,18 +917,68 @@ class BleRunner:
         """Whether the background thread still runs."""
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def sensors(self) -> list[str]:
+        """Names of the sensors, in the order given."""
+        return [s.sensor for s in self.specs]
+
+    def _source(self, sensor: str) -> BleSource | None:
+        return next((s for s in self.sources if s.sensor == sensor), None)
+
+    def rate_of(self, sensor: str) -> float:
+        """Sample rate (Hz) of ``sensor``: the one it streams at once started, else the one
+        asked for."""
+        src = self._source(sensor)
+        if src is not None and src.stats.rate_hz > 0:
+            return float(src.stats.rate_hz)
+        if src is not None and src._proto is not None and src.stats.samples > 0:
+            return float(src._proto.rate_hz)  # streaming, the state not yet updated
+        return float(next(s.rate_hz for s in self.specs if s.sensor == sensor))
+
+    def range_of(self, sensor: str) -> int:
+        """Full-scale range (g) of ``sensor`` (the one asked for until it has started)."""
+        src = self._source(sensor)
+        if src is not None and src._proto is not None:
+            return int(src._proto.range_g)
+        return int(next(s.range_g for s in self.specs if s.sensor == sensor))
+
+    @property
+    def ended(self) -> bool:
+        """Demo only: the demo signals have been streamed (``demo_seconds`` have passed)."""
+        demo = self.emulation
+        if demo is None or self.demo_seconds is None:
+            return False
+        return demo.clock.now() - demo.clock.start >= self.demo_seconds
+
+    def run_coroutine(self, coro: Any) -> Any:
+        """Run ``coro`` in the runner's loop (e.g. a fault injected into an emulated sensor);
+        returns a ``concurrent.futures.Future``."""
+        if self._loop is None:
+            raise RuntimeError("runner not started")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def sensor_status(self, sensor: str) -> str:
+        """State of one sensor in words: link, rate, RSSI, dropped frames, reconnects."""
+        src = self._source(sensor)
+        if src is None:
+            return f"{sensor}: starting"
+        st = src.stats
+        parts = [f"{sensor}: {st.state}"]  # searching, connecting, streaming, reconnecting...
+        parts.append(f"{st.rate_hz:g} Hz" if st.rate_hz > 0 else "rate ?")
+        if st.rssi is not None:
+            parts.append(f"{st.rssi} dBm")
+        parts.append(f"dropped {st.corrupted + st.short} frames")
+        if st.lost_samples:
+            parts.append(f"lost {st.lost_samples} samples")
+        if st.reconnects:
+            parts.append(f"reconnects {st.reconnects}")
+        if st.resets:
+            parts.append(f"resets {st.resets}")
+        return " ".join(parts)
+
     def status(self) -> str:
-        """One line per sensor: state, rate, RSSI, samples, losses (for the status line)."""
-        parts = []
-        for src in self.sources:
-            st = src.stats
-            rssi = "" if st.rssi is None else f" {st.rssi} dBm"
-            parts.append(
-                f"{src.sensor}: {st.state} {st.rate_hz:g} Hz{rssi} "
-                f"lost {st.lost_samples} bad {st.corrupted + st.short} "
-                f"reconn {st.reconnects}"
-            )
-        return " | ".join(parts)
+        """One part per sensor: state, rate, RSSI, dropped frames (for the status line)."""
+        return " | ".join(self.sensor_status(s) for s in self.sensors)
 
     @property
     def stats(self) -> SourceStats:
@@ -905,6 +1006,14 @@ class BleRunner:
     def close(self) -> None:
         """Same as :meth:`stop` (the recorder's source interface)."""
         self.stop()
+
+    def drain(self) -> list[Item]:
+        """Items still queued (call after :meth:`stop`: what arrived after the last poll)."""
+        out: list[Item] = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                out.append(self._queue.get_nowait())
+        return out
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop every source (each disconnects cleanly) and join the thread."""
