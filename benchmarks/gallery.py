@@ -17,25 +17,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sms_detect.sim import simulate_night  # noqa: E402
+from sms_detect.sim.truth import CONFOUNDERS  # noqa: E402
 
-KINDS = (
-    "hypnic_jerk",
-    "hypnic_jerk:both",
-    "hypnic_jerk:small",
-    "voluntary",
-    "flick",
-    "turn_over",
-    "plm",
-    "twitch",
-    "foot_tremor",
-    "alma",
-    "rocking",
-    "scratching",
-    "phone_use",
-    "bed_bump",
-    "glitch",
-    "gap",
-)
+KINDS = ("hypnic_jerk", "hypnic_jerk:both", "hypnic_jerk:small", *CONFOUNDERS)
 
 
 def find_examples(rate: float, seed: int, max_nights: int = 40) -> dict[str, tuple]:
