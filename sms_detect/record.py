@@ -57,6 +57,10 @@ class MultiSource(Source, Protocol):
     def rate_of(self, sensor: str) -> float: ...
 
 
+#: Seconds between flushes of the live file (uncompressed SWMR, so cheap).
+LIVE_FLUSH_S = 0.5
+
+
 class LiveSession:
     """Run a live recording until the source ends, a stop is requested or ``duration`` passes.
 
@@ -330,6 +334,9 @@ class LiveSession:
             params=self.config.to_dict(),
             extra_attrs={"software": f"sms-detect {__version__}"},
             overwrite=self.overwrite,
+            # twice a second: with up to a few hundred ms of read and batch lag on a loaded
+            # machine, everything received more than 1 s before a crash is still on disk
+            flush_interval=LIVE_FLUSH_S,
         )
 
     def _emit(self, events: list[Event]) -> None:
