@@ -39,7 +39,7 @@ from sms_detect.core.features import (
 from sms_detect.core.filters import OnePole, SosFilter, band_edges, design_bandpass
 from sms_detect.core.noise import NoiseFloor
 from sms_detect.core.series import chain_bounds
-from sms_detect.core.validate import check_block, looks_like_ms2
+from sms_detect.core.validate import check_block, check_shapes, looks_like_ms2
 from sms_detect.types import Event
 
 #: Raw samples of look-ahead the glitch test needs.
@@ -174,19 +174,10 @@ class StreamingDetector:
             raise ValueError("push() after flush(): make a new detector for a new stream")
         time = np.asarray(time)
         acc = np.asarray(acc)
-        if (
-            time.ndim != 1
-            or acc.ndim != 2
-            or acc.shape[1:] != (3,)
-            or acc.shape[0] != time.shape[0]
-        ):
-            check_block(time, acc)  # raises with the exact problem
+        check_shapes(time, acc)
         out: list[Event] = []
         for s in range(0, time.shape[0], CHUNK):
-            try:
-                t, a = check_block(time[s : s + CHUNK], acc[s : s + CHUNK])
-            except ValueError as exc:
-                raise ValueError(_shift_sample_index(str(exc), s)) from None
+            t, a = check_block(time[s : s + CHUNK], acc[s : s + CHUNK], first_index=s)
             if self._last_in is not None and t[0] <= self._last_in:
                 raise ValueError(
                     f"time goes backwards at sample {s} ({t[0]:.6f} s after {self._last_in:.6f} s)"
@@ -559,15 +550,6 @@ class StreamingDetector:
             peak_jerk=c.peak_jerk,
             confidence=float(c.confidence),
         )
-
-
-def _shift_sample_index(msg: str, offset: int) -> str:
-    """Add ``offset`` to the sample number at the end of a check_block message."""
-    head, sep, tail = msg.rpartition("sample ")
-    num = tail.rstrip(")")
-    if sep and num.isdigit():
-        return f"{head}sample {int(num) + offset}{tail[len(num) :]}"
-    return msg
 
 
 def detect(

@@ -63,7 +63,7 @@ class NoiseFloor:
         med = np.partition(sub, mid, axis=1)[:, mid]
         hist = np.concatenate([self._stats, med])
         if self._stats.shape[0] < self.history:
-            pad = self.history - 1 - (self._stats.shape[0] - 0)
+            pad = self.history - 1 - self._stats.shape[0]
             hist = np.concatenate([np.full(max(pad, 0), hist[0]), hist])
         # floors[j] = floor after window j completes (j = 0..nwin-1)
         views = sliding_window_view(hist, self.history)[-nwin:]

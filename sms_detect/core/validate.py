@@ -8,7 +8,19 @@ import numpy as np
 MS2_SUSPECT_G = 4.9
 
 
-def check_block(time: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def check_shapes(time: np.ndarray, acc: np.ndarray) -> None:
+    """Check that ``time`` is (N,) s and ``acc`` is (N, 3) g; raise ValueError otherwise."""
+    t, a = np.shape(time), np.shape(acc)
+    if len(t) != 1:
+        raise ValueError(f"time must be 1-D, got shape {t}")
+    if len(a) != 2 or a[1] != 3:
+        raise ValueError(f"acc must have shape (N, 3), got {a}")
+    if a[0] != t[0]:
+        raise ValueError(f"time has {t[0]} samples but acc has {a[0]}")
+
+
+def check_block(time: np.ndarray, acc: np.ndarray,
+                first_index: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Validate and convert one block of samples.
 
     Parameters
@@ -17,6 +29,8 @@ def check_block(time: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarr
         Sample times (s), strictly increasing.
     acc : array_like, shape (N, 3)
         Acceleration in g.
+    first_index : int
+        Stream index of the block's first sample, so messages name the sample in the stream.
 
     Returns
     -------
@@ -28,23 +42,19 @@ def check_block(time: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarr
     ValueError
         Naming the problem: wrong shape, NaN or infinite values, time not increasing.
     """
+    check_shapes(time, acc)
     t = np.asarray(time, dtype=float)
     a = np.asarray(acc, dtype=float)
-    if t.ndim != 1:
-        raise ValueError(f"time must be 1-D, got shape {t.shape}")
-    if a.ndim != 2 or a.shape[1] != 3:
-        raise ValueError(f"acc must have shape (N, 3), got {a.shape}")
-    if a.shape[0] != t.shape[0]:
-        raise ValueError(f"time has {t.shape[0]} samples but acc has {a.shape[0]}")
     if not np.isfinite(t.sum()) and not np.isfinite(t).all():
-        raise ValueError(f"time has NaN or infinite values (first at sample {_first_bad(t)})")
+        bad = first_index + int(np.flatnonzero(~np.isfinite(t))[0])
+        raise ValueError(f"time has NaN or infinite values (first at sample {bad})")
     if not np.isfinite(a.sum()) and not np.isfinite(a).all():
-        bad = int(np.flatnonzero(~np.isfinite(a).all(axis=1))[0])
+        bad = first_index + int(np.flatnonzero(~np.isfinite(a).all(axis=1))[0])
         raise ValueError(f"acc has NaN or infinite values (first at sample {bad})")
     if t.shape[0] > 1:
         d = np.diff(t)
         if (d <= 0).any():
-            i = int(np.flatnonzero(d <= 0)[0]) + 1
+            i = first_index + int(np.flatnonzero(d <= 0)[0]) + 1
             raise ValueError(f"time is not strictly increasing at sample {i}")
     return t, a
 
@@ -60,6 +70,3 @@ def looks_like_ms2(acc: np.ndarray) -> bool:
     mag = np.sqrt(np.einsum("ij,ij->i", acc, acc))
     return bool(np.median(mag) > MS2_SUSPECT_G)
 
-
-def _first_bad(x: np.ndarray) -> int:
-    return int(np.flatnonzero(~np.isfinite(x))[0])
