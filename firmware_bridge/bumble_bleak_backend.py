@@ -30,6 +30,7 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
+from bumble import hci
 from bumble.controller import Controller
 from bumble.core import UUID as BumbleUUID
 from bumble.device import Advertisement, Connection, Device, Peer
@@ -110,6 +111,40 @@ def parse_advertising(data_structures: list[tuple[int, bytes]], rssi: int) -> Ad
     )
 
 
+class _Controller(Controller):
+    """bumble's emulated controller, with LE Create Connection Cancel as the Core spec has it.
+
+    bumble 0.0.236's controller acknowledges the cancel but keeps the pending connection, so
+    the link comes up later behind the host's back (the host then fails an assertion and the
+    peripheral, connected to nobody, stops advertising). A real controller (Core spec Vol 4,
+    Part E, 7.8.13) drops the pending connection and reports an LE Connection Complete event
+    with status Unknown Connection Identifier; when nothing is pending it answers Command
+    Disallowed.
+    """
+
+    def on_hci_le_create_connection_cancel_command(
+        self, _command: hci.HCI_LE_Create_Connection_Cancel_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        pending = self.pending_le_connection
+        if pending is None:
+            return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.COMMAND_DISALLOWED_ERROR)
+        self.pending_le_connection = None
+        event = hci.HCI_LE_Connection_Complete_Event(
+            status=hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR,
+            connection_handle=0,
+            role=hci.Role.CENTRAL,
+            peer_address_type=pending.peer_address.address_type,
+            peer_address=pending.peer_address,
+            connection_interval=0,
+            peripheral_latency=0,
+            supervision_timeout=0,
+            central_clock_accuracy=0,
+        )
+        # after the Command Complete this handler's return value becomes (both go by call_soon)
+        asyncio.get_running_loop().call_soon(self.send_hci_packet, event)
+        return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
+
+
 class BumbleWorld:
     """One emulated radio environment: a ``LocalLink`` plus the host's central device.
 
@@ -124,6 +159,9 @@ class BumbleWorld:
         self._central_address = central_address
         self._central: Device | None = None
         self._central_lock = asyncio.Lock()
+        #: one LE connection set-up at a time: a controller has one Create Connection pending
+        #: at most (BlueZ queues them in the kernel; bumble's host does not)
+        self._connect_lock = asyncio.Lock()
         self._scan_users = 0
         self._addr_counter = itertools.count(1)
 
@@ -132,7 +170,7 @@ class BumbleWorld:
         if address is None:
             n = next(self._addr_counter)
             address = f"D0:00:00:00:{n >> 8 & 0xFF:02X}:{n & 0xFF:02X}"
-        controller = Controller(name, link=self.link, public_address=address)
+        controller = _Controller(name, link=self.link, public_address=address)
         return Device(
             name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller))
         )
@@ -145,6 +183,21 @@ class BumbleWorld:
                 await dev.power_on()
                 self._central = dev
         return self._central
+
+    async def _abandon_connect(self, address: Address) -> None:
+        """Leave nothing of a failed or cancelled connection attempt to ``address`` behind.
+
+        Cancels a Create Connection the controller may still hold, and drops a link that came
+        up just as the attempt was given up (otherwise the peripheral would stay connected to
+        nobody and never advertise again).
+        """
+        central = await self.central()
+        with contextlib.suppress(Exception):  # Command Disallowed: nothing was pending
+            await central.send_sync_command(hci.HCI_LE_Create_Connection_Cancel_Command())
+        stray = central.find_connection_by_bd_addr(address)
+        if stray is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(stray.disconnect(), 5.0)
 
     async def _scan_acquire(self) -> Device:
         dev = await self.central()
@@ -250,16 +303,18 @@ class _BumbleClient(BaseBleakClient):
         """Connect, negotiate the MTU and discover all services."""
         timeout = float(kwargs.get("timeout", self._timeout))
         central = await self.world.central()
-        try:
-            conn = await asyncio.wait_for(
-                central.connect(Address(self.address), timeout=None), timeout
-            )
-        except TimeoutError as exc:
-            with contextlib.suppress(Exception):
-                await central.cancel_connection()
-            raise BleakError(f"device {self.address} not found or not connectable") from exc
-        except Exception as exc:  # bumble raises its own HCI errors
-            raise BleakError(f"connection to {self.address} failed: {exc}") from exc
+        address = Address(self.address)
+        async with self.world._connect_lock:
+            try:
+                # bumble's own timeout path: cancel, then wait for the controller's answer
+                conn = await central.connect(address, timeout=timeout)
+            except asyncio.CancelledError:
+                await asyncio.shield(self.world._abandon_connect(address))
+                raise
+            except Exception as exc:  # bumble's timeout, connection and HCI errors
+                await self.world._abandon_connect(address)
+                msg = f"device {self.address} not found or not connectable: {exc}"
+                raise BleakError(msg) from exc
         self._connection = conn
         self._requested_disconnect = False
         conn.on("disconnection", self._on_disconnection)
