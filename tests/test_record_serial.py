@@ -53,6 +53,32 @@ def start_recorder(args: list[str]) -> subprocess.Popen:
     )
 
 
+def wait_port_open(proc: subprocess.Popen, link: Path, timeout: float = 60.0) -> None:
+    """Wait until ``proc`` has the serial port behind ``link`` open (Linux: /proc/PID/fd).
+
+    A loaded machine can take seconds to start Python with numpy, scipy and h5py; what the
+    emulator sends before the port is open is lost, as it would be with a real board.
+    """
+    target = os.path.realpath(link)
+
+    def is_open() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"recorder exited early: {proc.communicate()[1]}")
+        try:
+            fds = os.listdir(f"/proc/{proc.pid}/fd")
+        except FileNotFoundError:
+            return False
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{proc.pid}/fd/{fd}") == target:
+                    return True
+            except OSError:
+                continue
+        return False
+
+    wait_for(is_open, timeout, "the recorder to open the port")
+
+
 def test_sigint_closes_cleanly_after_an_unplug(tmp_path: Path) -> None:
     link = tmp_path / "ttySMS"
     out = tmp_path / "night.h5"
@@ -61,7 +87,7 @@ def test_sigint_closes_cleanly_after_an_unplug(tmp_path: Path) -> None:
     emu.open()
     proc = start_recorder(["--serial", str(link), "--time-base", "device", "-o", str(out)])
     try:
-        time.sleep(1.5)  # let the recorder start and open the port
+        wait_port_open(proc, link)
         emu.start()
         wait_for(emu.done.is_set, 30, "the emulator")
         time.sleep(0.5)
@@ -105,6 +131,7 @@ def test_sigkill_loses_at_most_the_last_second(tmp_path: Path, seed: int) -> Non
     emu.open()
     proc = start_recorder(["--serial", str(link), "-o", str(out)])
     try:
+        wait_port_open(proc, link)
         emu.start()
         wait_for(out.exists, 20, "the recorder to create its file")
         if seed == 11:  # a second process reads the file while it is being written
@@ -114,6 +141,7 @@ def test_sigkill_loses_at_most_the_last_second(tmp_path: Path, seed: int) -> Non
                 lengths.append(swmr_length(out))
                 time.sleep(1.1)  # the writer flushes once per second
             assert lengths[0] < lengths[1] < lengths[2]
+        wait_for(lambda: bool(sent) and time.monotonic() - sent[0][2] > 1.0, 10, "1 s sent")
         time.sleep(float(rng.uniform(0.2, 1.5)))
         os.kill(proc.pid, signal.SIGKILL)
         t_kill = time.monotonic()

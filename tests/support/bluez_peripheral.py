@@ -144,6 +144,12 @@ class _GattManager(sdbus.DbusInterfaceCommonAsync, interface_name="org.bluez.Gat
         raise NotImplementedError
 
 
+class _Adapter(sdbus.DbusInterfaceCommonAsync, interface_name="org.bluez.Adapter1"):
+    @sdbus.dbus_property_async("b")
+    def Discovering(self) -> bool:  # noqa: N802
+        raise NotImplementedError
+
+
 class BluezSmsPeripheral:
     """Our GATT service on a (bluezoo) BlueZ adapter, streaming the ramp signal."""
 
@@ -161,19 +167,25 @@ class BluezSmsPeripheral:
         self.manager = sdbus.DbusObjectManagerInterfaceAsync()
         self.adv = _Advertisement(name, [gatt.SERVICE])
 
-    async def start(self, advertise_after: float = 0.0) -> None:
+    async def start(self, advertise_after: float = 0.0, when_discovering: str = "") -> None:
         """Export the application and advertisement and register them with the adapter; start
-        advertising ``advertise_after`` s later (in the background)."""
+        advertising (in the background) ``advertise_after`` s later, and not before adapter
+        ``when_discovering`` (e.g. ``hci0``; empty: do not wait) is discovering."""
         self.manager.export_to_dbus(APP)
         self.manager.export_with_manager(f"{APP}/service0", self.service)
         self.manager.export_with_manager(f"{APP}/service0/char0", self.data)
         self.manager.export_with_manager(f"{APP}/service0/char1", self.control)
         self.adv.export_to_dbus(f"{APP}/adv0")
         await _GattManager.new_proxy("org.bluez", self.adapter).RegisterApplication(APP, {})
-        self._adv_task = asyncio.create_task(self._advertise(advertise_after))
+        self._adv_task = asyncio.create_task(self._advertise(advertise_after, when_discovering))
 
-    async def _advertise(self, delay: float) -> None:
+    async def _advertise(self, delay: float, when_discovering: str) -> None:
         await asyncio.sleep(delay)
+        if when_discovering:
+            host = _Adapter.new_proxy("org.bluez", f"/org/bluez/{when_discovering}")
+            while not await host.Discovering:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # the scanner watches for devices once discovering
         await _AdvertisingManager.new_proxy("org.bluez", self.adapter).RegisterAdvertisement(
             f"{APP}/adv0", {}
         )
@@ -211,10 +223,10 @@ class BluezSmsPeripheral:
             k += n
 
 
-async def _main(name: str, adapter: str, advertise_after: float) -> None:
+async def _main(name: str, adapter: str, advertise_after: float, when_discovering: str) -> None:
     sdbus.set_default_bus(sdbus.sd_bus_open_system())
     per = BluezSmsPeripheral(name, adapter)
-    await per.start(advertise_after)
+    await per.start(advertise_after, when_discovering)
     print("ready", flush=True)
     await asyncio.Event().wait()
 
@@ -226,8 +238,12 @@ def main() -> None:
     p.add_argument("--adapter", default="hci1")
     p.add_argument("--advertise-after", type=float, default=0.0, metavar="S",
                    help="advertise S seconds after start-up (switched on late)")  # fmt: skip
+    p.add_argument("--advertise-when-discovering", default="", metavar="ADAPTER",
+                   help="advertise once ADAPTER (the host's) is discovering")  # fmt: skip
     args = p.parse_args()
-    asyncio.run(_main(args.name, args.adapter, args.advertise_after))
+    asyncio.run(
+        _main(args.name, args.adapter, args.advertise_after, args.advertise_when_discovering)
+    )
 
 
 if __name__ == "__main__":
