@@ -10,6 +10,40 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
+try:  # the compiled loop behind scipy.signal.sosfilt, without its per-call copies
+    from scipy.signal._sosfilt import _sosfilt as _sosfilt_compiled
+except ImportError:  # pragma: no cover - other scipy layouts: the public function
+    _sosfilt_compiled = None
+
+
+def sosfilt_rows_inplace(sos: np.ndarray, x: np.ndarray, z: np.ndarray) -> None:
+    """Filter each row of ``x`` in place, continuing from (and updating) the state ``z``.
+
+    Bit-identical to ``scipy.signal.sosfilt`` (the same compiled loop) but without its
+    validation and copies, which dominate the cost for short blocks.
+
+    Parameters
+    ----------
+    sos : ndarray, shape (n_sections, 6), float64, C-contiguous
+        Filter sections.
+    x : ndarray, shape (C, N), float64
+        Signals in rows; each row must be contiguous (any row stride).
+    z : ndarray, shape (C, n_sections, 2), float64, C-contiguous
+        Filter state per row (scipy's internal layout); updated in place.
+    """
+    if x.shape[1] == 0:
+        return
+    if _sosfilt_compiled is not None:
+        if x.flags.c_contiguous:
+            _sosfilt_compiled(sos, x, z)
+        else:
+            for k in range(x.shape[0]):
+                _sosfilt_compiled(sos, x[k : k + 1], z[k : k + 1])
+        return
+    y, zf = signal.sosfilt(sos, x, axis=-1, zi=z.transpose(1, 0, 2))  # pragma: no cover
+    x[...] = y  # pragma: no cover
+    z[...] = zf.transpose(1, 0, 2)  # pragma: no cover
+
 
 def band_edges(fs: float, low_hz: float, high_hz: float, high_frac: float) -> tuple[float, float]:
     """Return band-pass edges (Hz) valid at sampling rate ``fs`` (Hz).
@@ -60,10 +94,15 @@ class SosFilter:
     """
 
     def __init__(self, sos: np.ndarray, channels: int) -> None:
-        self.sos = sos
+        self.sos = np.ascontiguousarray(sos, dtype=float)
         self.channels = channels
         self._zi_unit = signal.sosfilt_zi(sos)  # (n_sections, 2) for a unit step
-        self.zi: np.ndarray | None = None
+        self._z: np.ndarray | None = None  # (channels, n_sections, 2), C-contiguous
+
+    @property
+    def zi(self) -> np.ndarray | None:
+        """Carried state in ``scipy.signal.sosfilt`` layout (n_sections, channels, 2)."""
+        return None if self._z is None else self._z.transpose(1, 0, 2).copy()
 
     def reset(self, first: np.ndarray) -> None:
         """Restart the state as if the input had always equalled ``first`` (shape (channels,)).
@@ -71,16 +110,25 @@ class SosFilter:
         For a band-pass this makes a constant input (gravity) give zero output at once, so a
         restart after a gap causes no step transient.
         """
-        self.zi = self._zi_unit[:, None, :] * np.asarray(first, dtype=float)[None, :, None]
+        zi = self._zi_unit[:, None, :] * np.asarray(first, dtype=float)[None, :, None]
+        self._z = np.ascontiguousarray(zi.transpose(1, 0, 2))
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Filter ``x`` (shape (channels, N)) continuing from the carried state."""
+    def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Filter ``x`` (shape (channels, N)) continuing from the carried state.
+
+        ``out`` (float64, same shape, rows contiguous) receives the result if given; it may
+        be ``x`` itself (filtered in place).
+        """
         if x.shape[1] == 0:
             return np.empty_like(x, dtype=float)
-        if self.zi is None:
+        if self._z is None:
             self.reset(x[:, 0])
-        y, self.zi = signal.sosfilt(self.sos, x, axis=-1, zi=self.zi)
-        return y
+        if out is None:
+            out = np.array(x, dtype=float, order="C")
+        elif out is not x:
+            out[...] = x
+        sosfilt_rows_inplace(self.sos, out, self._z)
+        return out
 
 
 class OnePole:
