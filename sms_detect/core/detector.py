@@ -36,7 +36,13 @@ from sms_detect.core.features import (
     magnitude,
     sq_norm,
 )
-from sms_detect.core.filters import OnePole, SosFilter, band_edges, design_bandpass
+from sms_detect.core.filters import (
+    OnePole,
+    SosFilter,
+    band_edges,
+    design_bandpass,
+    sosfilt_rows_inplace,
+)
 from sms_detect.core.noise import NoiseFloor
 from sms_detect.core.series import chain_bounds
 from sms_detect.core.validate import check_block, check_shapes, looks_like_ms2
@@ -109,7 +115,7 @@ class StreamingDetector:
         self._merge_n = max(1, round(cfg.merge_gap_s * fs))
         self._walk_n = max(1, round(WALKBACK_S * fs))
         self._keep_n = round((max(PRE_ORIENT_S, PRE_LF_S) + WALKBACK_S + 0.2) * fs)
-        self._lf_sos = design_bandpass(fs, 0.2, 2.0, 2)
+        self._lf_sos = np.ascontiguousarray(design_bandpass(fs, 0.2, 2.0, 2))
         self._lf_zi = signal.sosfilt_zi(self._lf_sos)
         self._two_sample = fs >= 50
         self._history_s = cfg.plm_max_interval_s * max(cfg.plm_min_count, cfg.plm_window) + 60.0
@@ -270,7 +276,7 @@ class StreamingDetector:
             clean = hold_last_good(
                 np.column_stack([self._last_clean, raw]), np.concatenate([[False], newbad])
             )[:, 1:]
-        bp = np.empty_like(clean)
+        bp = clean.copy()  # band-passed in place, segment by segment
         env2 = np.empty(m)
         a2 = np.empty(m)
         bounds = np.concatenate([[0], np.flatnonzero(seg_start[1:]) + 1, [m]])
@@ -278,7 +284,7 @@ class StreamingDetector:
             if seg_start[s]:
                 self._bp.reset(clean[:, s])
                 self._smooth.reset(0.0)
-            bp[:, s:e] = self._bp(clean[:, s:e])
+            self._bp(bp[:, s:e], out=bp[:, s:e])
             a2[s:e] = sq_norm(bp[:, s:e])
             env2[s:e] = self._smooth(a2[s:e])
         amag = np.sqrt(a2)
@@ -442,8 +448,9 @@ class StreamingDetector:
         seg = b["raw"][:, i0:i1]
         if seg.shape[1] < 16 or peak <= 0:
             return 0.0
-        zi = self._lf_zi[:, None, :] * seg[:, 0][None, :, None]
-        lf, _ = signal.sosfilt(self._lf_sos, seg, axis=1, zi=zi)
+        z = self._lf_zi[None, :, :] * seg[:, 0][:, None, None]  # steady state, per axis
+        lf = np.array(seg, order="C")
+        sosfilt_rows_inplace(self._lf_sos, lf, z)
         j0 = int(np.searchsorted(t[i0:i1], onset))
         return float(np.sqrt(sq_norm(lf[:, j0:])).max() / peak) if j0 < lf.shape[1] else 0.0
 
