@@ -6,6 +6,42 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 
+def quantile_rows(x: np.ndarray, q: float) -> np.ndarray:
+    """``np.quantile(x, q, axis=1)`` (linear method, no NaN) from one partition per row.
+
+    The same order statistics and the same interpolation arithmetic as numpy's, so the
+    values are bit-identical, without its general machinery (several times faster on many
+    short rows).
+
+    Parameters
+    ----------
+    x : ndarray, shape (K, n)
+        Values (any units), no NaN.
+    q : float
+        Quantile in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        The quantile of each row.
+    """
+    n = x.shape[1]
+    v = (n - 1) * np.float64(q)  # numpy's virtual index for the linear method
+    lo = int(np.floor(v))
+    hi = lo + 1
+    if v >= n - 1:
+        lo = hi = -1
+    elif v < 0:  # pragma: no cover - q >= 0
+        lo = hi = 0
+    part = np.partition(x, sorted({lo % n, hi % n}), axis=1)
+    a, b = part[:, lo], part[:, hi]
+    t = v - np.float64(lo)  # numpy's gamma (from the clipped lower index)
+    diff = b - a
+    if t >= 0.5:
+        return b - diff * (1 - t)
+    return a + diff * t
+
+
 class NoiseFloor:
     """Causal noise floor of an envelope, updated once per fixed window.
 
@@ -51,8 +87,6 @@ class NoiseFloor:
         n_prev = self._partial.shape[0]
         combined = np.concatenate([self._partial, env]) if n_prev else env
         nwin = combined.shape[0] // self.window
-        # window index of each new sample, relative to the current (open) window
-        w_of_sample = (n_prev + np.arange(env.shape[0])) // self.window
         if nwin == 0:
             self._partial = combined
             self.last_min = np.full(env.shape[0], self.min_floor)
@@ -67,11 +101,14 @@ class NoiseFloor:
             hist = np.concatenate([np.full(max(pad, 0), hist[0]), hist])
         # floors[j] = floor after window j completes (j = 0..nwin-1)
         views = sliding_window_view(hist, self.history)[-nwin:]
-        floors_after = np.quantile(views, self.quantile, axis=1)
+        floors_after = quantile_rows(views, self.quantile)
         per_window = np.concatenate([[self.floor], floors_after])
-        out = per_window[w_of_sample]
+        # new samples in each window, starting with the current (open) one
+        edges = np.arange(nwin + 2) * self.window - n_prev
+        per_count = np.diff(np.clip(edges, 0, env.shape[0]))
+        out = np.repeat(per_window, per_count)
         mins = np.minimum.accumulate(np.concatenate([[self.min_floor], floors_after]))
-        self.last_min = mins[w_of_sample]
+        self.last_min = np.repeat(mins, per_count)
         self.min_floor = float(mins[-1])
         self.floor = float(floors_after[-1])
         self._stats = hist[-self.history :]
