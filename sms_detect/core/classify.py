@@ -71,7 +71,8 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     """0 at ``lo``, 1 at ``hi``, linear between (either direction)."""
     if hi == lo:
         return 1.0
-    return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
+    v = float((x - lo) / (hi - lo))
+    return min(max(v, 0.0), 1.0) if v == v else v  # np.clip's result, without its overhead
 
 
 def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
