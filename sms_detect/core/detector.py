@@ -43,7 +43,7 @@ from sms_detect.core.filters import (
     design_bandpass,
     sosfilt_rows_inplace,
 )
-from sms_detect.core.noise import NoiseFloor
+from sms_detect.core.noise import NoiseFloor, repeat_into
 from sms_detect.core.series import chain_bounds
 from sms_detect.core.validate import check_block, check_shapes, looks_like_ms2
 from sms_detect.types import Event
@@ -253,10 +253,18 @@ class StreamingDetector:
             self._pt = xt[c:]
             self._pa = np.concatenate([self._pa, a_new])
             return
-        xa = np.concatenate([self._ca, self._pa, a_new]).T.copy()  # (3, L)
+        xa = np.empty((3, nx))  # (3, L), one transposing copy
+        k1 = c + self._pa.shape[0]
+        xa[:, :c] = self._ca.T
+        xa[:, c:k1] = self._pa.T
+        xa[:, k1:] = a_new.T
         gap = np.zeros(nx, dtype=bool)
         gap[1:] = np.diff(xt) > self._gap_dt  # gap before sample k
-        step_sq = sq_norm(np.diff(xa, axis=1))
+        d = np.diff(xa, axis=1)
+        np.multiply(d, d, out=d)
+        step_sq = d[0] + d[1]  # == sq_norm of the steps, without its temporaries
+        step_sq += d[2]
+        del d
         bad = glitch_mask(xa, cfg.glitch_min_g, cfg.glitch_ratio, self._two_sample, step_sq)
         if gap.any() and bad.any():
             cg = np.concatenate([[0], np.cumsum(gap)])
@@ -276,38 +284,54 @@ class StreamingDetector:
             clean = hold_last_good(
                 np.column_stack([self._last_clean, raw]), np.concatenate([[False], newbad])
             )[:, 1:]
+        # the feature buffer grows by the new samples; features are written straight into it
+        b = self._b
+        n0 = b["t"].shape[0]
+        for f in _FIELDS:
+            old = b[f]
+            grown = np.empty(old.shape[:-1] + (n0 + m,), dtype=old.dtype)
+            grown[..., :n0] = old
+            b[f] = grown
+        new = {f: b[f][..., n0:] for f in _FIELDS}
+        new["t"][:] = t
+        new["raw"][:] = clean
+        new["brk"][:] = seg_start
+        clean = new["raw"]
         bp = clean.copy()  # band-passed in place, segment by segment
-        env2 = np.empty(m)
-        a2 = np.empty(m)
-        bounds = np.concatenate([[0], np.flatnonzero(seg_start[1:]) + 1, [m]])
-        for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+        bounds = np.concatenate([[0], np.flatnonzero(seg_start[1:]) + 1, [m]]).tolist()
+        segments = list(zip(bounds[:-1], bounds[1:], strict=True))
+        for s, e in segments:
             if seg_start[s]:
                 self._bp.reset(clean[:, s])
-                self._smooth.reset(0.0)
             self._bp(bp[:, s:e], out=bp[:, s:e])
-            a2[s:e] = sq_norm(bp[:, s:e])
-            env2[s:e] = self._smooth(a2[s:e])
-        amag = np.sqrt(a2)
-        env = np.sqrt(np.maximum(env2, 0.0))
-        floor = self._noise(env)
-        low = np.maximum(cfg.k_low * floor, cfg.abs_low_g)
+        np.multiply(bp, bp, out=bp)
+        a2 = bp[0] + bp[1]  # == sq_norm(band-passed)
+        a2 += bp[2]
+        del bp
+        if len(segments) == 1:
+            if seg_start[0]:
+                self._smooth.reset(0.0)
+            env2 = self._smooth(a2)
+        else:
+            env2 = np.empty(m)
+            for s, e in segments:
+                if seg_start[s]:
+                    self._smooth.reset(0.0)
+                env2[s:e] = self._smooth(a2[s:e])
+        np.sqrt(a2, out=new["amag"])
+        env = new["env"]
+        np.maximum(env2, 0.0, out=env2)
+        np.sqrt(env2, out=env)
+        del env2, a2
+        floors, mins, counts = self._noise.update(env)
+        repeat_into(new["floor"], floors, counts)
+        repeat_into(new["minfloor"], mins, counts)
+        low = new["low"]
+        repeat_into(low, np.maximum(cfg.k_low * floors, cfg.abs_low_g), counts)
         for k in np.flatnonzero(newgap):
             self._gaps.append((float(xt[c + k - 1]), float(xt[c + k])))
         self.n_gaps += int(newgap.sum())
-        self._ctx.update(t, clean, env > low, floor)
-        new = {
-            "t": t,
-            "raw": clean,
-            "amag": amag,
-            "env": env,
-            "low": low,
-            "floor": floor,
-            "minfloor": self._noise.last_min,
-            "brk": seg_start,
-        }
-        b = self._b
-        for f in _FIELDS:
-            b[f] = np.concatenate([b[f], new[f]], axis=-1) if b[f].shape[-1] else new[f]
+        self._ctx.update(t, clean, env > low, new["floor"])
         keep = max(0, c + m - LOOKBEHIND)
         self._ct, self._ca = xt[keep : c + m], xa[:, keep : c + m].T.copy()
         self._pt, self._pa = xt[c + m :], xa[:, c + m :].T.copy()

@@ -91,13 +91,31 @@ class NoiseFloor:
         in :attr:`last_min`: at rest it is the sensor's own noise, so the ratio of the floor
         to it tells restless wake from still rest whatever the sensor's noise density.
         """
+        floors, mins, counts = self.update(env)
+        self.last_min = np.repeat(mins, counts)
+        return np.repeat(floors, counts)
+
+    def update(self, env: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Add ``env``; return the floor per window it touches, without per-sample arrays.
+
+        Returns
+        -------
+        floors : ndarray, shape (K,)
+            Floor (same units as ``env``) applying in each window that ``env`` touches, the
+            currently open one first.
+        mins : ndarray, shape (K,)
+            Lowest floor so far (inf before the first window) in each of those windows.
+        counts : ndarray of int, shape (K,)
+            Samples of ``env`` in each of those windows (sum ``len(env)``; all but the
+            first and last equal ``window``).
+        """
         n_prev = self._partial.shape[0]
         combined = np.concatenate([self._partial, env]) if n_prev else env
         nwin = combined.shape[0] // self.window
         if nwin == 0:
             self._partial = combined
-            self.last_min = np.full(env.shape[0], self.min_floor)
-            return np.full(env.shape[0], self.floor)
+            return (np.array([self.floor]), np.array([self.min_floor]),
+                    np.array([env.shape[0]]))
         # lower median of each window, over every ``step``-th sample (one partition pass)
         sub = combined[: nwin * self.window].reshape(nwin, self.window)[:, :: self.step]
         mid = (sub.shape[1] - 1) // 2
@@ -113,11 +131,38 @@ class NoiseFloor:
         # new samples in each window, starting with the current (open) one
         edges = np.arange(nwin + 2) * self.window - n_prev
         per_count = np.diff(np.clip(edges, 0, env.shape[0]))
-        out = np.repeat(per_window, per_count)
         mins = np.minimum.accumulate(np.concatenate([[self.min_floor], floors_after]))
-        self.last_min = np.repeat(mins, per_count)
         self.min_floor = float(mins[-1])
         self.floor = float(floors_after[-1])
         self._stats = hist[-self.history :]
         self._partial = combined[nwin * self.window :].copy()
+        return per_window, mins, per_count
+
+
+def repeat_into(out: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``out[:] = np.repeat(values, counts)`` in one pass, for counts equal but the first and last.
+
+    Parameters
+    ----------
+    out : ndarray, shape (sum(counts),)
+        Destination (any units).
+    values : ndarray, shape (K,)
+        Value of each run.
+    counts : ndarray of int, shape (K,)
+        Run lengths; ``counts[1:-1]`` all equal (as :meth:`NoiseFloor.update` returns).
+
+    Returns
+    -------
+    ndarray
+        ``out``.
+    """
+    k = counts.shape[0]
+    if k < 3:
+        out[:] = np.repeat(values, counts)
         return out
+    c0, w = int(counts[0]), int(counts[1])
+    end = c0 + (k - 2) * w
+    out[:c0] = values[0]
+    out[c0:end].reshape(k - 2, w)[:] = values[1:-1, None]
+    out[end:] = values[-1]
+    return out
