@@ -407,11 +407,12 @@ class StreamingDetector:
         """
         b = self._b
         t = b["t"]
-        p0, p1 = np.searchsorted(t, [onset - PRE_ORIENT_S, onset - 0.05], side="left")
-        q0, q1 = np.searchsorted(t, [offset + 0.05, until], side="right")
+        p0, p1 = t.searchsorted((onset - PRE_ORIENT_S, onset - 0.05), side="left").tolist()
+        q0, q1 = t.searchsorted((offset + 0.05, until), side="right").tolist()
         if p1 > p0 and q1 > q0:
-            return angle_between_deg(b["raw"][:, p0:p1].mean(axis=1),
-                                     b["raw"][:, q0:q1].mean(axis=1))
+            raw = b["raw"]  # sum / count: what .mean() computes, without its overhead
+            return angle_between_deg(raw[:, p0:p1].sum(axis=1) / (p1 - p0),
+                                     raw[:, q0:q1].sum(axis=1) / (q1 - q0))
         return 0.0
 
     def _complete_features(self, final: bool) -> None:
@@ -464,29 +465,31 @@ class StreamingDetector:
         """
         b = self._b
         t = b["t"]
-        i0, i1 = np.searchsorted(t, [onset - PRE_LF_S, until], side="right")
+        i0, i1 = t.searchsorted((onset - PRE_LF_S, until), side="right").tolist()
+        k_on = int(t.searchsorted(onset))
         brk = np.flatnonzero(b["brk"][i0 + 1:i1])
         if brk.size:  # stay within the burst's own segment
-            i0 = i0 + 1 + int(brk[-1]) if i0 + 1 + int(brk[-1]) <= np.searchsorted(t, onset) \
-                else i0
-        seg = b["raw"][:, i0:i1]
-        if seg.shape[1] < 16 or peak <= 0:
+            i0 = i0 + 1 + int(brk[-1]) if i0 + 1 + int(brk[-1]) <= k_on else i0
+        if i1 - i0 < 16 or peak <= 0:
             return 0.0
-        z = self._lf_zi[None, :, :] * seg[:, 0][:, None, None]  # steady state, per axis
-        lf = np.array(seg, order="C")
+        lf = b["raw"][:, i0:i1].copy()
+        z = self._lf_zi[None, :, :] * lf[:, 0][:, None, None]  # steady state, per axis
         sosfilt_rows_inplace(self._lf_sos, lf, z)
-        j0 = int(np.searchsorted(t[i0:i1], onset))
-        return float(np.sqrt(sq_norm(lf[:, j0:])).max() / peak) if j0 < lf.shape[1] else 0.0
+        j0 = min(max(k_on - i0, 0), i1 - i0)  # first sample at or after the onset
+        # max of sqrt == sqrt of max (monotone): one square root
+        return float(np.sqrt(sq_norm(lf[:, j0:]).max()) / peak) if j0 < i1 - i0 else 0.0
 
     def _peak_jerk(self, on: int, e: int) -> float:
         """Peak jerk magnitude (g/s) over buffer samples ``on .. e-1`` (first differences)."""
         b = self._b
         lo = max(on - 1, 0)
         d = np.diff(b["raw"][:, lo:e], axis=1)
-        j = np.sqrt(sq_norm(d)) * self.fs
+        if not d.shape[1]:
+            return 0.0
+        j2 = sq_norm(d)
         # no step across a gap or into the stream's first sample
-        j[b["brk"][lo + 1 : e]] = 0.0
-        return float(j.max()) if j.size else 0.0
+        j2[b["brk"][lo + 1 : e]] = 0.0
+        return float(np.sqrt(j2.max()) * self.fs)  # max of a monotone map: map of the max
 
     def _horizon(self, final: bool) -> float:
         """Earliest onset (s) a burst not yet judged can have."""

@@ -103,7 +103,7 @@ def z_angle_deg(mean_acc: np.ndarray) -> np.ndarray:
 
 def angle_between_deg(u: np.ndarray, v: np.ndarray) -> float:
     """Angle (degrees) between two 3-vectors (e.g. gravity directions before and after)."""
-    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+    nu, nv = np.sqrt(u.dot(u)), np.sqrt(v.dot(v))  # what np.linalg.norm computes
     if nu == 0 or nv == 0:
         return 0.0
     c = float(np.dot(u, v) / (nu * nv))
