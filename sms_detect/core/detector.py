@@ -67,7 +67,7 @@ LF_SENSITIVE = ("hypnic_jerk", "wake_burst", "sleep_burst")
 #: Lowest sampling rate (Hz) the detector accepts.
 MIN_RATE_HZ = 10.0
 
-_FIELDS = ("t", "raw", "amag", "env", "low", "floor", "minfloor", "brk")
+_FIELDS = ("t", "raw", "a2", "env", "low", "floor", "minfloor", "brk")
 
 
 class StreamingDetector:
@@ -133,7 +133,7 @@ class StreamingDetector:
         self._b: dict[str, np.ndarray] = {
             "t": np.empty(0),
             "raw": np.empty((3, 0)),
-            "amag": np.empty(0),
+            "a2": np.empty(0),  # squared band-passed magnitude (g^2)
             "env": np.empty(0),
             "low": np.empty(0),
             "floor": np.empty(0),
@@ -296,8 +296,12 @@ class StreamingDetector:
         new["t"][:] = t
         new["raw"][:] = clean
         new["brk"][:] = seg_start
+        # raw samples held for the next call, before xa is reused
+        keep = max(0, c + m - LOOKBEHIND)
+        self._ct, self._ca = xt[keep : c + m], xa[:, keep : c + m].T.copy()
+        self._pt, self._pa = xt[c + m :], xa[:, c + m :].T.copy()
+        bp = clean  # xa's slice or hold_last_good's copy: band-passed in place, by segment
         clean = new["raw"]
-        bp = clean.copy()  # band-passed in place, segment by segment
         bounds = np.concatenate([[0], np.flatnonzero(seg_start[1:]) + 1, [m]]).tolist()
         segments = list(zip(bounds[:-1], bounds[1:], strict=True))
         for s, e in segments:
@@ -305,7 +309,8 @@ class StreamingDetector:
                 self._bp.reset(clean[:, s])
             self._bp(bp[:, s:e], out=bp[:, s:e])
         np.multiply(bp, bp, out=bp)
-        a2 = bp[0] + bp[1]  # == sq_norm(band-passed)
+        a2 = new["a2"]  # == sq_norm(band-passed); its root only where bursts are judged
+        np.add(bp[0], bp[1], out=a2)
         a2 += bp[2]
         del bp
         if len(segments) == 1:
@@ -318,7 +323,6 @@ class StreamingDetector:
                 if seg_start[s]:
                     self._smooth.reset(0.0)
                 env2[s:e] = self._smooth(a2[s:e])
-        np.sqrt(a2, out=new["amag"])
         env = new["env"]
         np.maximum(env2, 0.0, out=env2)
         np.sqrt(env2, out=env)
@@ -332,9 +336,6 @@ class StreamingDetector:
             self._gaps.append((float(xt[c + k - 1]), float(xt[c + k])))
         self.n_gaps += int(newgap.sum())
         self._ctx.update(t, clean, env > low, new["floor"])
-        keep = max(0, c + m - LOOKBEHIND)
-        self._ct, self._ca = xt[keep : c + m], xa[:, keep : c + m].T.copy()
-        self._pt, self._pa = xt[c + m :], xa[:, c + m :].T.copy()
         self._last_clean = clean[:, -1].copy()
         self.n_samples += m
         self.n_glitches += int(newbad.sum())
@@ -371,9 +372,10 @@ class StreamingDetector:
         brk = np.flatnonzero(b["brk"][lo : s + 1])
         if brk.size:
             lo = lo + int(brk[-1])
-        below = np.flatnonzero(b["amag"][lo:s] < cfg.onset_fraction * b["low"][s])
+        amag = np.sqrt(b["a2"][lo:e])  # band-passed magnitude (g)
+        below = np.flatnonzero(amag[: s - lo] < cfg.onset_fraction * b["low"][s])
         on = lo + int(below[-1]) + 1 if below.size else lo
-        seg = b["amag"][on:e]
+        seg = amag[on - lo :]
         peak = float(seg.max())
         # the burst's core: onset to the last sample within core_fraction of the peak
         core_end = on + int(np.flatnonzero(seg >= cfg.core_fraction * peak)[-1])

@@ -27,7 +27,7 @@ def sosfilt_rows_inplace(sos: np.ndarray, x: np.ndarray, z: np.ndarray) -> None:
     sos : ndarray, shape (n_sections, 6), float64, C-contiguous
         Filter sections.
     x : ndarray, shape (C, N), float64
-        Signals in rows; each row must be contiguous (any row stride).
+        Signals in rows (fastest with contiguous rows, any row stride).
     z : ndarray, shape (C, n_sections, 2), float64, C-contiguous
         Filter state per row (scipy's internal layout); updated in place.
     """
@@ -36,9 +36,13 @@ def sosfilt_rows_inplace(sos: np.ndarray, x: np.ndarray, z: np.ndarray) -> None:
     if _sosfilt_compiled is not None:
         if x.flags.c_contiguous:
             _sosfilt_compiled(sos, x, z)
-        else:
+        elif x.strides[1] == x.itemsize:  # contiguous rows: one call per row
             for k in range(x.shape[0]):
                 _sosfilt_compiled(sos, x[k : k + 1], z[k : k + 1])
+        else:
+            y = np.ascontiguousarray(x)
+            _sosfilt_compiled(sos, y, z)
+            x[...] = y
         return
     y, zf = signal.sosfilt(sos, x, axis=-1, zi=z.transpose(1, 0, 2))  # pragma: no cover
     x[...] = y  # pragma: no cover
@@ -116,7 +120,7 @@ class SosFilter:
     def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Filter ``x`` (shape (channels, N)) continuing from the carried state.
 
-        ``out`` (float64, same shape, rows contiguous) receives the result if given; it may
+        ``out`` (float64, same shape) receives the result if given; it may
         be ``x`` itself (filtered in place).
         """
         if x.shape[1] == 0:
