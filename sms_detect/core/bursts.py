@@ -30,16 +30,21 @@ def hysteresis_bursts(
     reaches_high : ndarray of bool, shape (K,)
         Whether the group reaches the high threshold (only those are bursts).
     """
-    above = (env > low) & ~breaks
-    if not above.any():
+    above = env > low
+    bidx = np.flatnonzero(breaks)
+    above[bidx] = False
+    # run boundaries from the sample-to-sample changes (runs alternate start, stop)
+    chg = np.flatnonzero(above[1:] != above[:-1]) + 1
+    if above.shape[0] and above[0]:
+        chg = np.concatenate([[0], chg])
+    if chg.shape[0] % 2:
+        chg = np.concatenate([chg, [above.shape[0]]])
+    if not chg.shape[0]:
         return np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=bool)
-    edges = np.diff(above.astype(np.int8), prepend=0, append=0)
-    starts = np.flatnonzero(edges == 1)
-    stops = np.flatnonzero(edges == -1)
+    starts, stops = chg[0::2], chg[1::2]
     if starts.shape[0] > 1:
         gap = starts[1:] - stops[:-1]
         split = gap >= max_gap
-        bidx = np.flatnonzero(breaks)
         if bidx.size:  # a break between two runs (at or after the first's stop) splits them
             first_break_after = np.searchsorted(bidx, stops[:-1])
             nb = bidx[np.minimum(first_break_after, bidx.size - 1)]
@@ -51,7 +56,9 @@ def hysteresis_bursts(
     g_start = starts[new_group]
     g_stop = np.zeros(gid[-1] + 1, dtype=np.int64)
     np.maximum.at(g_stop, gid, stops)
-    hidx = np.flatnonzero(env > high)
+    # samples above the high threshold: only run samples can be (high >= low)
+    inside = np.flatnonzero(above)
+    hidx = inside[env[inside] > high[inside]]
     run_high = np.searchsorted(hidx, stops) > np.searchsorted(hidx, starts)
     g_high = np.zeros(gid[-1] + 1, dtype=bool)
     np.logical_or.at(g_high, gid, run_high)

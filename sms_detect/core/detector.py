@@ -67,7 +67,7 @@ LF_SENSITIVE = ("hypnic_jerk", "wake_burst", "sleep_burst")
 #: Lowest sampling rate (Hz) the detector accepts.
 MIN_RATE_HZ = 10.0
 
-_FIELDS = ("t", "raw", "a2", "env", "low", "floor", "minfloor", "brk")
+_FIELDS = ("t", "raw", "a2", "env", "low", "high", "floor", "minfloor", "brk")
 
 
 class StreamingDetector:
@@ -136,6 +136,7 @@ class StreamingDetector:
             "a2": np.empty(0),  # squared band-passed magnitude (g^2)
             "env": np.empty(0),
             "low": np.empty(0),
+            "high": np.empty(0),
             "floor": np.empty(0),
             "minfloor": np.empty(0),
             "brk": np.empty(0, dtype=bool),
@@ -332,6 +333,7 @@ class StreamingDetector:
         repeat_into(new["minfloor"], mins, counts)
         low = new["low"]
         repeat_into(low, np.maximum(cfg.k_low * floors, cfg.abs_low_g), counts)
+        repeat_into(new["high"], np.maximum(cfg.k_high * floors, cfg.abs_high_g), counts)
         for k in np.flatnonzero(newgap):
             self._gaps.append((float(xt[c + k - 1]), float(xt[c + k])))
         self.n_gaps += int(newgap.sum())
@@ -346,9 +348,8 @@ class StreamingDetector:
         n = b["t"].shape[0]
         if self._scan < n:
             s0 = self._scan
-            high = np.maximum(self.cfg.k_high * b["floor"][s0:], self.cfg.abs_high_g)
             groups, reach = hysteresis_bursts(
-                b["env"][s0:], b["low"][s0:], high, b["brk"][s0:], self._merge_n
+                b["env"][s0:], b["low"][s0:], b["high"][s0:], b["brk"][s0:], self._merge_n
             )
             t_last = b["t"][-1]
             for (s, e), hi in zip(groups + s0, reach, strict=True):
