@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 
 def quantile_rows(x: np.ndarray, q: float) -> np.ndarray:
@@ -110,32 +110,41 @@ class NoiseFloor:
             first and last equal ``window``).
         """
         n_prev = self._partial.shape[0]
-        combined = np.concatenate([self._partial, env]) if n_prev else env
-        nwin = combined.shape[0] // self.window
+        n, w = env.shape[0], self.window
+        nwin = (n_prev + n) // w
         if nwin == 0:
-            self._partial = combined
-            return (np.array([self.floor]), np.array([self.min_floor]),
-                    np.array([env.shape[0]]))
-        # lower median of each window, over every ``step``-th sample (one partition pass)
-        sub = combined[: nwin * self.window].reshape(nwin, self.window)[:, :: self.step]
+            self._partial = np.concatenate([self._partial, env]) if n_prev else env
+            return (np.array([self.floor]), np.array([self.min_floor]), np.array([n]))
+        # lower median of each window, over every ``step``-th sample (one partition pass);
+        # the first window starts with the held partial samples
+        first = w - n_prev
+        sub = np.empty((nwin, len(range(0, w, self.step))))
+        sub[0] = (np.concatenate([self._partial, env[:first]]) if n_prev else env[:w])[
+            :: self.step]
+        sub[1:] = env[first : first + (nwin - 1) * w].reshape(nwin - 1, w)[:, :: self.step]
         mid = (sub.shape[1] - 1) // 2
-        med = np.partition(sub, mid, axis=1)[:, mid]
+        sub.partition(mid, axis=1)
+        med = sub[:, mid]
         hist = np.concatenate([self._stats, med])
         if self._stats.shape[0] < self.history:
             pad = self.history - 1 - self._stats.shape[0]
             hist = np.concatenate([np.full(max(pad, 0), hist[0]), hist])
-        # floors[j] = floor after window j completes (j = 0..nwin-1)
-        views = sliding_window_view(hist, self.history)[-nwin:]
+        # floors[j] = floor after window j completes (j = 0..nwin-1), from the last
+        # `history` medians up to it (overlapping windows of hist)
+        h = self.history
+        views = as_strided(hist[hist.shape[0] - (nwin + h - 1) :], shape=(nwin, h),
+                           strides=(hist.strides[0], hist.strides[0]), writeable=False)
         floors_after = quantile_rows(views, self.quantile)
         per_window = np.concatenate([[self.floor], floors_after])
         # new samples in each window, starting with the current (open) one
-        edges = np.arange(nwin + 2) * self.window - n_prev
-        per_count = np.diff(np.clip(edges, 0, env.shape[0]))
+        per_count = np.full(nwin + 1, w)
+        per_count[0] = first
+        per_count[-1] = n - first - (nwin - 1) * w
         mins = np.minimum.accumulate(np.concatenate([[self.min_floor], floors_after]))
         self.min_floor = float(mins[-1])
         self.floor = float(floors_after[-1])
         self._stats = hist[-self.history :]
-        self._partial = combined[nwin * self.window :].copy()
+        self._partial = env[n - per_count[-1] :].copy()
         return per_window, mins, per_count
 
 
