@@ -54,6 +54,8 @@ LOOKAHEAD = 2
 LOOKBEHIND = 3
 #: Largest block processed at once (samples); bounds memory and keeps history windows valid.
 CHUNK = 1 << 16
+#: Spare samples in the feature buffer's backing arrays (appends copy the kept part rarely).
+BUFFER_SLACK = 4096
 #: Longest time (s) the onset is walked back before the first above-threshold sample.
 WALKBACK_S = 0.3
 #: Window (s) before the onset whose mean gives the gravity direction before a burst.
@@ -141,6 +143,9 @@ class StreamingDetector:
             "minfloor": np.empty(0),
             "brk": np.empty(0, dtype=bool),
         }
+        # backing arrays of the buffer: self._b[f] views store[f][..., end - len : end]
+        self._store: dict[str, np.ndarray] = {f: v for f, v in self._b.items()}
+        self._end = 0
         self._scan = 0
         self._gaps: list[tuple[float, float]] = []
         self._cands: list[Candidate] = []
@@ -286,14 +291,7 @@ class StreamingDetector:
                 np.column_stack([self._last_clean, raw]), np.concatenate([[False], newbad])
             )[:, 1:]
         # the feature buffer grows by the new samples; features are written straight into it
-        b = self._b
-        n0 = b["t"].shape[0]
-        for f in _FIELDS:
-            old = b[f]
-            grown = np.empty(old.shape[:-1] + (n0 + m,), dtype=old.dtype)
-            grown[..., :n0] = old
-            b[f] = grown
-        new = {f: b[f][..., n0:] for f in _FIELDS}
+        new = self._extend_buffer(m)
         new["t"][:] = t
         new["raw"][:] = clean
         new["brk"][:] = seg_start
@@ -341,6 +339,32 @@ class StreamingDetector:
         self._last_clean = clean[:, -1].copy()
         self.n_samples += m
         self.n_glitches += int(newbad.sum())
+
+    def _extend_buffer(self, m: int) -> dict[str, np.ndarray]:
+        """Grow the feature buffer by ``m`` samples at its end; return views of them.
+
+        The buffer lives in backing arrays with some room to spare, so small appends (live
+        streams) copy the kept samples only now and then (moved to the front, or into larger
+        arrays), not per call; memory stays that of the kept samples and one block.
+        """
+        b, st = self._b, self._store
+        n0 = b["t"].shape[0]
+        if self._end + m > st["t"].shape[0]:
+            grow = n0 + m + BUFFER_SLACK // 2 > st["t"].shape[0]
+            for f in _FIELDS:  # the kept samples to the front (of new arrays if too small)
+                if grow:  # one field at a time, so the old arrays are freed as we go
+                    v = np.empty(st[f].shape[:-1] + (n0 + m + BUFFER_SLACK,), st[f].dtype)
+                    v[..., :n0] = b[f]
+                    st[f] = v
+                    b[f] = v[..., :n0]
+                else:
+                    st[f][..., :n0] = b[f]
+            self._end = n0
+        e = self._end
+        for f in _FIELDS:
+            b[f] = st[f][..., e - n0 : e + m]
+        self._end = e + m
+        return {f: b[f][..., n0:] for f in _FIELDS}
 
     def _find_bursts(self, final: bool) -> None:
         """Segment bursts in the feature buffer and judge those that are complete."""

@@ -113,7 +113,7 @@ class NoiseFloor:
         n, w = env.shape[0], self.window
         nwin = (n_prev + n) // w
         if nwin == 0:
-            self._partial = np.concatenate([self._partial, env]) if n_prev else env
+            self._partial = np.concatenate([self._partial, env])  # a copy: env may be reused
             return (np.array([self.floor]), np.array([self.min_floor]), np.array([n]))
         # lower median of each window, over every ``step``-th sample (one partition pass);
         # the first window starts with the held partial samples
