@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -30,9 +32,38 @@ def hysteresis_bursts(
     reaches_high : ndarray of bool, shape (K,)
         Whether the group reaches the high threshold (only those are bursts).
     """
-    above = env > low
+    return bursts_from_runs(env > low, breaks, max_gap, lambda idx: env[idx] > high[idx])
+
+
+def bursts_from_runs(
+    above: np.ndarray,
+    breaks: np.ndarray,
+    max_gap: int,
+    reaches_high: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`hysteresis_bursts` from the low-threshold test already made.
+
+    Parameters
+    ----------
+    above : ndarray of bool, shape (N,)
+        Samples above the low threshold (not modified).
+    breaks : ndarray of bool, shape (N,)
+        See :func:`hysteresis_bursts`.
+    max_gap : int
+        See :func:`hysteresis_bursts`.
+    reaches_high : callable
+        Given sample indices (all above the low threshold), whether each is above the high
+        threshold; called once, so thresholds are needed only where the envelope is high.
+
+    Returns
+    -------
+    groups, reaches_high : ndarray
+        As :func:`hysteresis_bursts`.
+    """
     bidx = np.flatnonzero(breaks)
-    above[bidx] = False
+    if bidx.size:
+        above = above.copy()
+        above[bidx] = False
     # run boundaries from the sample-to-sample changes (runs alternate start, stop)
     chg = np.flatnonzero(above[1:] != above[:-1]) + 1
     if above.shape[0] and above[0]:
@@ -58,7 +89,7 @@ def hysteresis_bursts(
     np.maximum.at(g_stop, gid, stops)
     # samples above the high threshold: only run samples can be (high >= low)
     inside = np.flatnonzero(above)
-    hidx = inside[env[inside] > high[inside]]
+    hidx = inside[reaches_high(inside)]
     run_high = np.searchsorted(hidx, stops) > np.searchsorted(hidx, starts)
     g_high = np.zeros(gid[-1] + 1, dtype=bool)
     np.logical_or.at(g_high, gid, run_high)

@@ -10,6 +10,8 @@ that ended before it began.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sms_detect.core.features import z_angle_deg
@@ -46,8 +48,12 @@ class EpochContext:
         self._last_active_pruned = -np.inf
 
     def update(self, time: np.ndarray, acc: np.ndarray, above: np.ndarray,
-               floor: np.ndarray) -> None:
-        """Add samples: times (s), cleaned acc (g, shape (3, N)), above-low flags, floor (g)."""
+               floor: np.ndarray | Callable[[np.ndarray], np.ndarray]) -> None:
+        """Add samples: times (s), cleaned acc (g, shape (3, N)), above-low flags, floor (g).
+
+        ``floor`` is per sample, or a function from sample indices (into this block) to
+        the floor there (only epoch ends are looked up).
+        """
         n = time.shape[0]
         if n == 0:
             return
@@ -74,7 +80,8 @@ class EpochContext:
         active = (np.abs(ang - prev) > self.angle_deg) | (acts > self.active_fraction * self.epoch)
         self.ends = np.concatenate([self.ends, time[cuts - 1]])
         self.active = np.concatenate([self.active, active])
-        self.floors = np.concatenate([self.floors, floor[cuts - 1]])
+        ends_floor = floor(cuts - 1) if callable(floor) else floor[cuts - 1]
+        self.floors = np.concatenate([self.floors, ends_floor])
         self._prev_angle = float(ang[-1])
         rest = n - cuts[-1]
         self._p_sum = acc[:, cuts[-1] :].sum(axis=1) if rest else np.zeros(3)

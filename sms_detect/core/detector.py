@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-from sms_detect.core.bursts import hysteresis_bursts
+from sms_detect.core.bursts import bursts_from_runs
 from sms_detect.core.classify import Candidate, judge
 from sms_detect.core.config import DetectorConfig
 from sms_detect.core.context import EpochContext
@@ -43,7 +43,7 @@ from sms_detect.core.filters import (
     design_bandpass,
     sosfilt_rows_inplace,
 )
-from sms_detect.core.noise import NoiseFloor, repeat_into
+from sms_detect.core.noise import NoiseFloor, greater_into
 from sms_detect.core.series import chain_bounds
 from sms_detect.core.validate import check_block, check_shapes, looks_like_ms2
 from sms_detect.types import Event
@@ -69,7 +69,7 @@ LF_SENSITIVE = ("hypnic_jerk", "wake_burst", "sleep_burst")
 #: Lowest sampling rate (Hz) the detector accepts.
 MIN_RATE_HZ = 10.0
 
-_FIELDS = ("t", "raw", "a2", "env", "low", "high", "floor", "minfloor", "brk")
+_FIELDS = ("t", "raw", "a2", "env", "above", "brk")
 
 
 class StreamingDetector:
@@ -137,12 +137,14 @@ class StreamingDetector:
             "raw": np.empty((3, 0)),
             "a2": np.empty(0),  # squared band-passed magnitude (g^2)
             "env": np.empty(0),
-            "low": np.empty(0),
-            "high": np.empty(0),
-            "floor": np.empty(0),
-            "minfloor": np.empty(0),
+            "above": np.empty(0, dtype=bool),  # envelope above the low threshold
             "brk": np.empty(0, dtype=bool),
         }
+        # noise floor and lowest floor so far per window (global window w0 + i): per-sample
+        # floors and thresholds are looked up only where needed
+        self._w_floor = np.empty(0)
+        self._w_min = np.empty(0)
+        self._w0 = 0
         # backing arrays of the buffer: self._b[f] views store[f][..., end - len : end]
         self._store: dict[str, np.ndarray] = {f: v for f, v in self._b.items()}
         self._end = 0
@@ -327,18 +329,42 @@ class StreamingDetector:
         np.sqrt(env2, out=env)
         del env2, a2
         floors, mins, counts = self._noise.update(env)
-        repeat_into(new["floor"], floors, counts)
-        repeat_into(new["minfloor"], mins, counts)
-        low = new["low"]
-        repeat_into(low, np.maximum(cfg.k_low * floors, cfg.abs_low_g), counts)
-        repeat_into(new["high"], np.maximum(cfg.k_high * floors, cfg.abs_high_g), counts)
+        self._add_windows(floors, mins, m)
+        above = new["above"]
+        greater_into(above, env, np.maximum(cfg.k_low * floors, cfg.abs_low_g), counts)
         for k in np.flatnonzero(newgap):
             self._gaps.append((float(xt[c + k - 1]), float(xt[c + k])))
         self.n_gaps += int(newgap.sum())
-        self._ctx.update(t, clean, env > low, new["floor"])
+        g_new = self.n_samples  # global index of the first new sample
+        self._ctx.update(t, clean, above, lambda k: self._floor_at_global(g_new + k))
         self._last_clean = clean[:, -1].copy()
         self.n_samples += m
         self.n_glitches += int(newbad.sum())
+
+    def _add_windows(self, floors: np.ndarray, mins: np.ndarray, m: int) -> None:
+        """Record the floors of the windows the new ``m`` samples touch; forget old ones."""
+        w = self._noise.window
+        keep = self.n_samples // w - self._w0  # the first value is for the open window
+        self._w_floor = np.concatenate([self._w_floor[:keep], floors])
+        self._w_min = np.concatenate([self._w_min[:keep], mins])
+        first = (self.n_samples + m - self._b["t"].shape[0]) // w  # window of the buffer start
+        if first > self._w0:
+            self._w_floor = self._w_floor[first - self._w0 :]
+            self._w_min = self._w_min[first - self._w0 :]
+            self._w0 = first
+
+    def _floor_at_global(self, g: np.ndarray | int) -> np.ndarray:
+        """Noise floor (g) at global sample index ``g`` (processed samples only)."""
+        return self._w_floor[np.asarray(g) // self._noise.window - self._w0]
+
+    def _window_index(self, i: np.ndarray | int) -> np.ndarray:
+        """Index into the per-window arrays of feature-buffer sample ``i``."""
+        g = self.n_samples - self._b["t"].shape[0] + np.asarray(i)
+        return g // self._noise.window - self._w0
+
+    def _floor_at(self, i: np.ndarray | int) -> np.ndarray:
+        """Noise floor (g) at feature-buffer sample ``i``."""
+        return self._w_floor[self._window_index(i)]
 
     def _extend_buffer(self, m: int) -> dict[str, np.ndarray]:
         """Grow the feature buffer by ``m`` samples at its end; return views of them.
@@ -372,8 +398,10 @@ class StreamingDetector:
         n = b["t"].shape[0]
         if self._scan < n:
             s0 = self._scan
-            groups, reach = hysteresis_bursts(
-                b["env"][s0:], b["low"][s0:], b["high"][s0:], b["brk"][s0:], self._merge_n
+            env, k_high, abs_high = b["env"], self.cfg.k_high, self.cfg.abs_high_g
+            groups, reach = bursts_from_runs(
+                b["above"][s0:], b["brk"][s0:], self._merge_n,
+                lambda i: env[s0 + i] > np.maximum(k_high * self._floor_at(s0 + i), abs_high),
             )
             t_last = b["t"][-1]
             for (s, e), hi in zip(groups + s0, reach, strict=True):
@@ -398,7 +426,8 @@ class StreamingDetector:
         if brk.size:
             lo = lo + int(brk[-1])
         amag = np.sqrt(b["a2"][lo:e])  # band-passed magnitude (g)
-        below = np.flatnonzero(amag[: s - lo] < cfg.onset_fraction * b["low"][s])
+        low = np.maximum(cfg.k_low * self._floor_at(s), cfg.abs_low_g)
+        below = np.flatnonzero(amag[: s - lo] < cfg.onset_fraction * low)
         on = lo + int(below[-1]) + 1 if below.size else lo
         seg = amag[on - lo :]
         peak = float(seg.max())
@@ -419,8 +448,8 @@ class StreamingDetector:
             quiet_s=self._ctx.quiet_s(before),
             active_fraction=self._ctx.active_fraction_in(before - cfg.activity_window_s, before),
             near_gap=near_gap,
-            floor_g=float(b["floor"][on]),
-            min_floor_g=float(b["minfloor"][on]),
+            floor_g=float(self._w_floor[self._window_index(on)]),
+            min_floor_g=float(self._w_min[self._window_index(on)]),
         )
         self._judge_with_lf(cand, offset + cfg.post_s)
         self._provisional.append(self._event(cand))

@@ -175,3 +175,29 @@ def repeat_into(out: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.n
     out[c0:end].reshape(k - 2, w)[:] = values[1:-1, None]
     out[end:] = values[-1]
     return out
+
+
+def greater_into(out: np.ndarray, x: np.ndarray, values: np.ndarray, counts: np.ndarray) -> None:
+    """``out[:] = x > np.repeat(values, counts)`` in one pass (counts as :func:`repeat_into`).
+
+    Parameters
+    ----------
+    out : ndarray of bool, shape (N,)
+        Destination, contiguous.
+    x : ndarray, shape (N,)
+        Values compared (any units), contiguous.
+    values : ndarray, shape (K,)
+        Threshold of each run (units of ``x``).
+    counts : ndarray of int, shape (K,)
+        Run lengths; ``counts[1:-1]`` all equal.
+    """
+    k = counts.shape[0]
+    if k < 3:
+        np.greater(x, np.repeat(values, counts), out=out)
+        return
+    c0, w = int(counts[0]), int(counts[1])
+    end = c0 + (k - 2) * w
+    np.greater(x[:c0], values[0], out=out[:c0])
+    np.greater(x[c0:end].reshape(k - 2, w), values[1:-1, None],
+               out=out[c0:end].reshape(k - 2, w))
+    np.greater(x[end:], values[-1], out=out[end:])
