@@ -70,7 +70,9 @@ class EpochContext:
         starts = np.concatenate([[0], cuts[:-1]])
         done = cuts[-1]
         sums = np.add.reduceat(acc[:, :done], starts, axis=1).T
-        acts = np.add.reduceat(above[:done].astype(np.int64), starts)
+        acts = np.empty(cuts.shape[0], dtype=np.int64)  # above-threshold count per epoch
+        acts[0] = np.count_nonzero(above[:need])
+        acts[1:] = np.count_nonzero(above[need:done].reshape(-1, self.epoch), axis=1)
         sums[0] += self._p_sum
         acts[0] += self._p_act
         means = sums / self.epoch
@@ -99,12 +101,19 @@ class EpochContext:
             self.active = self.active[k:]
             self.floors = self.floors[k:]
 
+    def _span(self, start: float, stop: float) -> tuple[int, int]:
+        """Index range of the kept epochs ending in ``(start, stop]`` (ends increase)."""
+        if not start <= stop:  # also NaN: no epoch
+            return 0, 0
+        lo, hi = self.ends.searchsorted((start, stop), side="right").tolist()
+        return lo, hi
+
     def quiet_s(self, before: float) -> float:
         """Time (s) from the end of the last active epoch ending by ``before`` to ``before``."""
-        sel = self.ends <= before
-        act = self.active & sel
-        if act.any():
-            last = float(self.ends[act][-1])
+        hi = int(self.ends.searchsorted(before, side="right"))
+        act = np.flatnonzero(self.active[:hi])
+        if act.size:
+            last = float(self.ends[act[-1]])
         elif np.isfinite(self._last_active_pruned):
             last = self._last_active_pruned
         else:
@@ -113,11 +122,10 @@ class EpochContext:
 
     def median_floor_in(self, start: float, stop: float) -> float:
         """Median noise floor (g) at the ends of epochs ending in ``(start, stop]`` (or nan)."""
-        sel = (self.ends > start) & (self.ends <= stop)
-        return float(np.median(self.floors[sel])) if sel.any() else float("nan")
+        lo, hi = self._span(start, stop)
+        return float(np.median(self.floors[lo:hi])) if hi > lo else float("nan")
 
     def active_fraction_in(self, start: float, stop: float) -> float:
         """Fraction (0..1) of active epochs among those ending in ``(start, stop]``."""
-        sel = (self.ends > start) & (self.ends <= stop)
-        k = int(sel.sum())
-        return float(self.active[sel].sum() / k) if k else 0.0
+        lo, hi = self._span(start, stop)
+        return np.count_nonzero(self.active[lo:hi]) / (hi - lo) if hi > lo else 0.0
