@@ -332,14 +332,15 @@ class StreamingDetector:
         self._add_windows(floors, mins, m)
         above = new["above"]
         greater_into(above, env, np.maximum(cfg.k_low * floors, cfg.abs_low_g), counts)
-        for k in np.flatnonzero(newgap):
+        gap_at = np.flatnonzero(newgap)
+        for k in gap_at.tolist():
             self._gaps.append((float(xt[c + k - 1]), float(xt[c + k])))
-        self.n_gaps += int(newgap.sum())
+        self.n_gaps += gap_at.shape[0]
         g_new = self.n_samples  # global index of the first new sample
         self._ctx.update(t, clean, above, lambda k: self._floor_at_global(g_new + k))
         self._last_clean = clean[:, -1].copy()
         self.n_samples += m
-        self.n_glitches += int(newbad.sum())
+        self.n_glitches += np.count_nonzero(newbad)
 
     def _add_windows(self, floors: np.ndarray, mins: np.ndarray, m: int) -> None:
         """Record the floors of the windows the new ``m`` samples touch; forget old ones."""
