@@ -62,7 +62,7 @@ class EpochContext:
         need = self.epoch - self._p_n
         if n < need:
             self._p_sum += acc.sum(axis=1)
-            self._p_act += int(above.sum())
+            self._p_act += np.count_nonzero(above)
             self._p_n += n
             return
         # boundaries of epochs that complete in this block
@@ -87,14 +87,13 @@ class EpochContext:
         self._prev_angle = float(ang[-1])
         rest = n - cuts[-1]
         self._p_sum = acc[:, cuts[-1] :].sum(axis=1) if rest else np.zeros(3)
-        self._p_act = int(above[cuts[-1] :].sum()) if rest else 0
+        self._p_act = np.count_nonzero(above[cuts[-1] :]) if rest else 0
         self._p_n = rest
         self._prune(float(time[-1]))
 
     def _prune(self, now: float) -> None:
-        old = self.ends < now - self.keep_s
-        if old.any():
-            k = int(np.flatnonzero(old)[-1]) + 1
+        k = int(self.ends.searchsorted(now - self.keep_s))  # epochs ending before (increasing)
+        if k:
             if self.active[:k].any():
                 self._last_active_pruned = float(self.ends[:k][self.active[:k]][-1])
             self.ends = self.ends[k:]
