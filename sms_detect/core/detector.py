@@ -356,11 +356,11 @@ class StreamingDetector:
 
     def _floor_at_global(self, g: np.ndarray | int) -> np.ndarray:
         """Noise floor (g) at global sample index ``g`` (processed samples only)."""
-        return self._w_floor[np.asarray(g) // self._noise.window - self._w0]
+        return self._w_floor[g // self._noise.window - self._w0]
 
     def _window_index(self, i: np.ndarray | int) -> np.ndarray:
         """Index into the per-window arrays of feature-buffer sample ``i``."""
-        g = self.n_samples - self._b["t"].shape[0] + np.asarray(i)
+        g = self.n_samples - self._b["t"].shape[0] + i
         return g // self._noise.window - self._w0
 
     def _floor_at(self, i: np.ndarray | int) -> np.ndarray:
@@ -440,6 +440,7 @@ class StreamingDetector:
             ta > onset - cfg.gap_blank_s and tb < offset + cfg.post_s for tb, ta in self._gaps
         )
         before = onset - 0.5
+        w_on = self._window_index(on)
         cand = Candidate(
             onset=onset,
             offset=max(offset, onset + 1.0 / self.fs),
@@ -449,8 +450,8 @@ class StreamingDetector:
             quiet_s=self._ctx.quiet_s(before),
             active_fraction=self._ctx.active_fraction_in(before - cfg.activity_window_s, before),
             near_gap=near_gap,
-            floor_g=float(self._w_floor[self._window_index(on)]),
-            min_floor_g=float(self._w_min[self._window_index(on)]),
+            floor_g=float(self._w_floor[w_on]),
+            min_floor_g=float(self._w_min[w_on]),
         )
         self._judge_with_lf(cand, offset + cfg.post_s)
         self._provisional.append(self._event(cand))

@@ -5,6 +5,8 @@ All functions are vectorized over a block; none keeps state (the detector carrie
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -103,8 +105,9 @@ def z_angle_deg(mean_acc: np.ndarray) -> np.ndarray:
 
 def angle_between_deg(u: np.ndarray, v: np.ndarray) -> float:
     """Angle (degrees) between two 3-vectors (e.g. gravity directions before and after)."""
-    nu, nv = np.sqrt(u.dot(u)), np.sqrt(v.dot(v))  # what np.linalg.norm computes
+    u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
+    nu, nv = math.sqrt(u.dot(u)), math.sqrt(v.dot(v))  # what np.linalg.norm computes
     if nu == 0 or nv == 0:
         return 0.0
-    c = float(np.dot(u, v) / (nu * nv))
+    c = float(u.dot(v) / (nu * nv))
     return float(np.degrees(np.arccos(min(1.0, max(-1.0, c)))))
