@@ -105,7 +105,8 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
         )
     if c.lf_ratio > cfg.max_lf_ratio:
         return "movement", 0.5 + 0.5 * _ramp(c.lf_ratio, cfg.max_lf_ratio, 3 * cfg.max_lf_ratio)
-    floor_ratio = c.floor_g / c.min_floor_g if c.min_floor_g > 0 else 1.0
+    ref = max(c.min_floor_g, cfg.floor_ref_min_g)
+    floor_ratio = c.floor_g / ref if ref > 0 else 1.0
     if (c.quiet_s < cfg.pre_still_s or c.active_fraction > cfg.max_active_fraction
             or (c.floor_g > cfg.awake_floor_g and floor_ratio > AWAKE_ABS_MIN_RATIO)
             or floor_ratio > cfg.awake_floor_ratio

@@ -93,7 +93,14 @@ class DetectorConfig:
         resting wrist or ankle sensor's 1-20 Hz floor is ~1-2 mg for MEMS noise densities of
         90-300 ug/sqrt(Hz). Raise it for noisier sensors.
     awake_floor_ratio : float
-        A noise floor above this multiple of the lowest floor seen so far means restless wake.
+        A noise floor above this multiple of the reference floor means restless wake. The
+        reference is the lowest floor seen so far, but at least ``floor_ref_min_g``.
+    floor_ref_min_g : float
+        Lowest reference floor (g). A sensor whose noise is below its quantisation step
+        (coarse LSB, low-noise part) outputs nearly constant values at rest, and its floor
+        can fall to ~0; a ratio to that would call any later floor restless. MEMS parts have
+        1-20 Hz vector noise of ~0.7-3 mg (90-400 ug/sqrt(Hz)), so half a mg is a floor no
+        real resting limb goes below by much.
     pre_still_s : float
         Stillness (s) required before a jerk: no active epoch in this time.
     activity_window_s : float
@@ -123,6 +130,11 @@ class DetectorConfig:
         spaced like a series is not a PLM series.
     plm_min_like_fraction : float
         See ``plm_window``.
+    plm_max_interval_spread : float
+        Largest standard deviation of the log onset-to-onset intervals among a member and
+        its ``plm_window`` neighbours for a PLM: PLM series are periodic (intervals cluster
+        around a period of ~15-40 s, Ferri et al. 2006, Sleep 29:759), while movements of a
+        restless drowsy wearer come at random (Poisson intervals: spread ~1.3).
     plm_like_duration_s : float
         A series member at least this long (s) looks like a leg movement (see
         ``plm_window``); brief jerks are shorter.
@@ -171,6 +183,7 @@ class DetectorConfig:
     max_lf_ratio: float = 0.45
     awake_floor_g: float = 0.0025
     awake_floor_ratio: float = 1.25
+    floor_ref_min_g: float = 0.0
     pre_still_s: float = 2.0
     activity_window_s: float = 300.0
     max_active_fraction: float = 0.15
@@ -187,6 +200,7 @@ class DetectorConfig:
     plm_like_duration_s: float = 0.6
     plm_window: int = 4
     plm_min_like_fraction: float = 0.6
+    plm_max_interval_spread: float = 1e9
     max_quiet_s: float = 1800.0
     merge_sensor_tol_s: float = 0.1
     single_limb_min_confidence: float = 0.95

@@ -331,6 +331,12 @@ class StreamingDetector:
                     break
                 self._judge_burst(int(s), int(e))
                 self._scan = int(e)
+            else:
+                # No group is open: nothing before the last merge gap can join a later burst,
+                # and a later burst's onset walk-back (walk_n) cannot reach further back than
+                # this. Moving on keeps the horizon advancing and the buffer bounded through
+                # long quiet stretches, and gives the same bursts for any split.
+                self._scan = max(self._scan, n - self._merge_n - self._walk_n)
         self._complete_features(final)
         self._trim()
 
@@ -505,8 +511,13 @@ class StreamingDetector:
                 if psize >= cfg.plm_min_count:
                     if j + k > p_last[j] and not closed:
                         continue
-                    w = like[max(p_first[j], j - k):min(p_last[j], j + k) + 1]
-                    plm = bool(w.mean() >= cfg.plm_min_like_fraction)
+                    lo, hi = max(p_first[j], j - k), min(p_last[j], j + k) + 1
+                    w = like[lo:hi]
+                    spread = float(np.std(np.log(np.diff(pon[lo:hi])))) if hi - lo > 2 else 0.0
+                    plm = bool(
+                        w.mean() >= cfg.plm_min_like_fraction
+                        and spread <= cfg.plm_max_interval_spread
+                    )
                     plm_conf = 0.5 + 0.5 * float(w.mean())
                 elif not closed:
                     continue
