@@ -99,10 +99,13 @@ class DetectorConfig:
         Lowest reference floor (g). A sensor whose noise is below its quantisation step
         (coarse LSB, low-noise part) outputs nearly constant values at rest, and its floor
         can fall to ~0; a ratio to that would call any later floor restless. MEMS parts have
-        1-20 Hz vector noise of ~0.7-3 mg (90-400 ug/sqrt(Hz)), so half a mg is a floor no
-        real resting limb goes below by much.
+        1-20 Hz vector noise of ~0.7-3 mg (90-400 ug/sqrt(Hz)): the reference is taken no
+        lower than a quiet part's floor (1.5 mg).
     pre_still_s : float
-        Stillness (s) required before a jerk: no active epoch in this time.
+        Stillness (s) required before a jerk: no active epoch in this time. Sleep starts come
+        at the wake-sleep transition, after the wearer has lain still for a while (drowsy);
+        a brief burst within seconds of a gross movement is most likely part of waking
+        activity (a flick or a knock). 10 s is two context epochs.
     activity_window_s : float
         Look-back (s) over which recent activity is measured.
     max_active_fraction : float
@@ -183,8 +186,8 @@ class DetectorConfig:
     max_lf_ratio: float = 0.45
     awake_floor_g: float = 0.0025
     awake_floor_ratio: float = 1.25
-    floor_ref_min_g: float = 0.0
-    pre_still_s: float = 2.0
+    floor_ref_min_g: float = 0.0015
+    pre_still_s: float = 10.0
     activity_window_s: float = 300.0
     max_active_fraction: float = 0.15
     epoch_s: float = 5.0
@@ -200,7 +203,7 @@ class DetectorConfig:
     plm_like_duration_s: float = 0.6
     plm_window: int = 4
     plm_min_like_fraction: float = 0.6
-    plm_max_interval_spread: float = 1e9
+    plm_max_interval_spread: float = 0.5
     max_quiet_s: float = 1800.0
     merge_sensor_tol_s: float = 0.1
     single_limb_min_confidence: float = 0.95
