@@ -80,9 +80,17 @@ class DetectorConfig:
         Smallest band-passed peak of a hypnic jerk (g); smaller bursts are twitches.
     max_jerk_duration_s : float
         Longest burst (s) that can be a hypnic jerk (EMG burst < 0.25 s plus limb ringing).
-    min_jerk_ratio_hz : float
-        Smallest ratio peak_jerk / peak_acc (1/s) of an impulsive jerk; smooth voluntary
-        movements have a lower ratio.
+    min_band_rate_hz : float
+        Smallest ``band_rate_hz`` of a jerk (1/s; 0: not used): smooth voluntary movements
+        change more slowly.
+    max_band_rate_hz : float
+        Largest ``band_rate_hz`` of a hypnic jerk (1/s): the burst's peak jerk below 40 Hz
+        over its 1-20 Hz peak, about 2 pi times its dominant frequency. A
+        muscle-driven limb jerk moves at the limb's own dynamics (joints 2.5-10 Hz), while a
+        knock (the limb striking the bed or the other limb: a contact of a few ms that sets
+        strap and soft tissue ringing at 10-30 Hz) changes faster (label ``impact``).
+        63 /s is 2 pi x 10 Hz. First differences cannot exceed ~2 fs, so at 25 Hz little
+        can pass the limit: knocks and jerks are then told apart by context only.
     max_orientation_change_deg : float
         Largest change of the gravity direction (degrees) across a hypnic jerk.
     max_lf_ratio : float
@@ -181,7 +189,8 @@ class DetectorConfig:
     max_floor_after_ratio: float = 1e9
     min_jerk_peak_g: float = 0.08
     max_jerk_duration_s: float = 0.7
-    min_jerk_ratio_hz: float = 0.0
+    min_band_rate_hz: float = 0.0
+    max_band_rate_hz: float = 63.0
     max_orientation_change_deg: float = 25.0
     max_lf_ratio: float = 0.45
     awake_floor_g: float = 0.0025

@@ -61,6 +61,10 @@ LF_SENSITIVE = ("hypnic_jerk", "wake_burst", "sleep_burst")
 #: Lowest sampling rate (Hz) the detector accepts.
 MIN_RATE_HZ = 10.0
 
+#: Band (Hz) of the jerk that tells impacts from muscle-driven jerks (see ``_band_rate``).
+JERK_LOWPASS_HZ = 40.0
+JERK_LP_ORDER = 2
+
 _FIELDS = ("t", "raw", "amag", "env", "low", "floor", "minfloor", "brk")
 
 
@@ -95,6 +99,11 @@ class StreamingDetector:
         self.band_hz = (lo, hi)
         self._bp = SosFilter(design_bandpass(fs, lo, hi, cfg.band_order), 3)
         self._smooth = OnePole(cfg.envelope_tau_s, fs)
+        self._jerk_lp = (
+            signal.butter(JERK_LP_ORDER, JERK_LOWPASS_HZ, fs=fs, output="sos")
+            if fs > 2.5 * JERK_LOWPASS_HZ
+            else None
+        )
         self._noise = NoiseFloor(
             round(cfg.floor_window_s * fs), cfg.floor_history_windows, cfg.floor_quantile
         )
@@ -364,6 +373,7 @@ class StreamingDetector:
             offset=max(offset, onset + 1.0 / self.fs),
             peak_acc=peak,
             peak_jerk=self._peak_jerk(on, e),
+            band_rate_hz=self._band_rate(on, e, peak),
             orientation_deg=orient,
             quiet_s=self._ctx.quiet_s(before),
             active_fraction=self._ctx.active_fraction_in(before - cfg.activity_window_s, before),
@@ -452,6 +462,26 @@ class StreamingDetector:
         lf, _ = signal.sosfilt(self._lf_sos, seg, axis=1, zi=zi)
         j0 = int(np.searchsorted(t[i0:i1], onset))
         return float(np.sqrt(sq_norm(lf[:, j0:])).max() / peak) if j0 < lf.shape[1] else 0.0
+
+    def _band_rate(self, on: int, e: int, peak: float) -> float:
+        """Peak jerk below ``JERK_LOWPASS_HZ`` over ``on .. e-1``, over the burst's peak (1/s).
+
+        For motion at one frequency f this is about 2 pi f; a broadband burst (an impact)
+        gives more. The low-pass keeps the sensor's noise at high rates out of it, so the
+        figure compares bursts across rates and parts (below ~2.5 x the cut-off rate, it is
+        the plain first-difference jerk).
+        """
+        b = self._b
+        lo = max(on - 1, 0)
+        brk = np.flatnonzero(b["brk"][lo + 1 : e])
+        if brk.size:  # only the part after the last break (gap or stream start)
+            lo = lo + 1 + int(brk[-1])
+        seg = b["raw"][:, lo:e]
+        if seg.shape[1] < 2 or peak <= 0:
+            return 0.0
+        if self._jerk_lp is not None and seg.shape[1] > 3 * JERK_LP_ORDER:
+            seg = signal.sosfiltfilt(self._jerk_lp, seg, axis=1)
+        return float(np.sqrt(sq_norm(np.diff(seg, axis=1))).max()) * self.fs / peak
 
     def _peak_jerk(self, on: int, e: int) -> float:
         """Peak jerk magnitude (g/s) over buffer samples ``on .. e-1`` (first differences)."""
