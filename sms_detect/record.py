@@ -13,6 +13,11 @@ and ``status()`` (per-sensor text for the status line); its items carry their se
 (``SampleBlock.sensor``, ``Gap.sensor``, ``DeviceInfo.sensor``). The session then runs a
 :class:`~sms_detect.core.MultiSensorDetector` (a jerk seen on several limbs is one
 ``wrist+ankle`` event) and writes one ``/sensors/<name>`` group per sensor into one file.
+When one sensor's link is lost (its source reports the link down, or its data falls more than
+``absent_after_s`` behind the others'), it is declared absent from its last sample on
+(:meth:`~sms_detect.core.MultiSensorDetector.set_absent`): the other sensors' confirmed
+events keep coming during the outage instead of waiting for it; its next samples make it
+present again.
 SIGINT and SIGTERM end the session cleanly: pending events are decided and written, the file
 is closed and compacted.
 """
@@ -50,7 +55,12 @@ class Source(Protocol):
 
 
 class MultiSource(Source, Protocol):
-    """A source of several sensors at once (items carry their sensor's name)."""
+    """A source of several sensors at once (items carry their sensor's name).
+
+    Optionally ``link_up(sensor) -> bool`` (whether the sensor's link streams now); a
+    source without it but with ``sources`` (objects with ``sensor`` and ``stats.state``,
+    as :class:`~sms_detect.devices.ble.BleRunner`) is asked through those.
+    """
 
     sensors: list[str]
 
@@ -59,6 +69,9 @@ class MultiSource(Source, Protocol):
 
 #: Seconds between flushes of the live file (uncompressed SWMR, so cheap).
 LIVE_FLUSH_S = 0.5
+#: Default lag (s of stream time) behind the other sensors after which a silent sensor of a
+#: multi-sensor session is declared absent even while its link looks up.
+ABSENT_AFTER_S = 5.0
 
 
 class LiveSession:
@@ -100,6 +113,10 @@ class LiveSession:
     batch_s : float
         Handle input at most this often (s): data that arrives meanwhile is processed in one
         go. Fewer, larger blocks cost less CPU; each event may come up to this much later.
+    absent_after_s : float
+        Several sensors: a sensor whose newest sample is more than this many seconds (stream
+        time) older than the newest of another sensor is declared absent (so are sensors
+        whose source reports their link down); 0 = only on a reported link loss.
     """
 
     def __init__(
@@ -119,6 +136,7 @@ class LiveSession:
         on_event: Callable[[dict[str, Any], float], None] | None = None,
         device_wait_s: float = 0.0,
         batch_s: float = 0.0,
+        absent_after_s: float = ABSENT_AFTER_S,
     ) -> None:
         self.source = source
         self.output = output
@@ -146,6 +164,12 @@ class LiveSession:
         self.gaps: list[Gap] = []
         self.device_wait_s = device_wait_s
         self.batch_s = batch_s
+        self.absent_after_s = absent_after_s
+        self._last_t: dict[str, float] = {}  # newest sample time (s) of each sensor
+        self._first_t: dict[str, float] = {}  # first sample time (s) of each sensor
+        self._fresh: set[str] = set()  # sensors with samples since the last link check
+        #: Outages of the multi-sensor session: (sensor, since s), in the order declared.
+        self.outages: list[tuple[str, float]] = []
         self._held: list[tuple[str, Any]] = []  # writer calls waiting for the file
         self._first_block_at: float | None = None
         self._stop = False
@@ -181,6 +205,7 @@ class LiveSession:
                 last = time.monotonic()
                 for item in self.source.poll(0.1):
                     self._handle(item)
+                self._check_links()
                 if getattr(self.source, "ended", False):
                     break
                 self._status()
@@ -224,6 +249,9 @@ class LiveSession:
         if sensor not in self._started:
             self._first_samples(sensor)
         self._write("samples", (sensor, item.time, item.acc))
+        self._last_t[sensor] = float(item.time[-1])
+        self._first_t.setdefault(sensor, float(item.time[0]))
+        self._fresh.add(sensor)
         self._maybe_open_file()
         try:
             if isinstance(self.detector, MultiSensorDetector):
@@ -232,13 +260,64 @@ class LiveSession:
                 events = self.detector.push(item.time, item.acc)
         except ValueError as exc:
             raise InputError(f"{sensor}: {exc}") from None
-        if self.early:
-            for det in self._detectors():
-                for ev in det.take_provisional():
-                    if ev.label == HYPNIC_JERK:
-                        self.n_early += 1
-                        self._print(ev, final=False)
+        self._print_early()
         self._emit(events)
+
+    def _print_early(self) -> None:
+        """With ``early``: print each new burst first judged a hypnic jerk (``final: false``)."""
+        det = self.detector
+        if not self.early or det is None:
+            return
+        new = det.take_provisional()
+        for ev in sorted(new, key=lambda e: e.onset):
+            if ev.label == HYPNIC_JERK:
+                self.n_early += 1
+                self._print(ev, final=False)
+
+    # ------------------------------------------------------------------ lost sensors
+    def _link_down(self, sensor: str) -> bool | None:
+        """Whether the source reports ``sensor``'s link as down (None: it cannot tell)."""
+        link_up = getattr(self.source, "link_up", None)
+        if callable(link_up):
+            return not link_up(sensor)
+        for src in getattr(self.source, "sources", None) or []:
+            if getattr(src, "sensor", None) == sensor:
+                state = getattr(getattr(src, "stats", None), "state", None)
+                return None if not isinstance(state, str) else state != "streaming"
+        return None
+
+    def _check_links(self) -> None:
+        """Declare absent the sensors whose link is lost, so the others' events flow on.
+
+        A sensor whose samples came in since the last check is not lost (its link state may
+        lag behind its first samples after a reconnection).
+        """
+        det = self.detector
+        fresh, self._fresh = self._fresh, set()
+        if not isinstance(det, MultiSensorDetector) or not self._last_t:
+            return
+        newest = max(self._last_t.values())
+        first = self._first_block_at or time.monotonic()
+        waited = time.monotonic() - first >= self.device_wait_s
+        for sensor in self.sensors:
+            if sensor in det.absent or sensor in fresh:
+                continue
+            last = self._last_t.get(sensor)
+            if last is None:  # not started yet: absent once the wait for it is over
+                late = newest - min(self._first_t.values()) > self.absent_after_s > 0
+                down = waited and (self._link_down(sensor) is True or late)
+                since = -math.inf
+            else:
+                lag = newest - last
+                down = self._link_down(sensor) is True or (
+                    self.absent_after_s > 0 and lag > self.absent_after_s
+                )
+                since = last
+            if down:
+                self.outages.append((sensor, since))
+                events = det.set_absent(sensor, since)
+                self._print_early()
+                self._emit(events)
 
     def _detectors(self) -> list[StreamingDetector]:
         det = self.detector
@@ -420,6 +499,9 @@ class LiveSession:
                 f"gaps {len(self.gaps)}",
                 f"events {len(self.events)} ({self.n_jerks} jerks)",
             ]
+            det = self.detector
+            if isinstance(det, MultiSensorDetector) and det.absent:
+                parts.insert(1, f"absent {', '.join(det.absent)}")
             return "record: " + " | ".join(parts)
         parts = [
             "connected" if st.connected else "DISCONNECTED",

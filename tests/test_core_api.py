@@ -165,3 +165,22 @@ def test_jerk_during_restless_micro_motion_is_awake():
     ev = {round(e.onset): e.label for e in detect(t, acc, fs)}
     assert ev[150] == "hypnic_jerk"
     assert ev[350] == "wake_burst"
+
+
+@pytest.mark.parametrize("fs", [100.0, 400.0])
+def test_knock_is_an_impact_not_a_jerk(fs):
+    """A knock (the limb striking the bed frame) rings fast: label ``impact``.
+
+    The same stillness before it and a muscle-driven jerk elsewhere in the night stay a jerk.
+    """
+    t, acc = quiet_night(fs, 300.0, seed=4)
+    add_jerk(t, acc, 100.0, peak_g=0.8, freq_hz=6.0)
+    # the contact excites the strap and soft tissue: a damped 18 Hz ringing of 2 g
+    tt = np.arange(int(0.25 * fs)) / fs
+    ring = 2.0 * np.exp(-2 * np.pi * 18.0 * 0.2 * tt) * np.sin(2 * np.pi * 18.0 * tt)
+    k = int(200.0 * fs)
+    acc[k : k + tt.size] += ring[:, None] * np.array([0.8, 0.5, -0.3])
+    ev = {round(e.onset): e for e in detect(t, acc, fs)}
+    assert ev[100].label == "hypnic_jerk"
+    assert ev[200].label == "impact"
+    assert ev[200].confidence > 0.5

@@ -159,3 +159,25 @@ def test_one_limb_jerk_in_two_sensor_night_needs_high_confidence():
     assert out[2].confidence == pytest.approx(0.8)
     alone = merge_sensor_events([weak], ["wrist"], cfg)  # one-sensor recording: unchanged
     assert alone == [weak]
+
+
+def test_long_quiet_stretch_keeps_deciding_and_memory_bounded():
+    """Hours without a burst: the decided horizon follows the data and the buffer stays small.
+
+    Before a fix, a stream with nothing above the low threshold never moved its scan point, so
+    confirmed events waited for the next burst and the feature buffer grew with the night.
+    """
+    fs = 100.0
+    t, acc = quiet_night(fs, 1800.0, seed=5)
+    add_jerk(t, acc, 100.0, peak_g=0.8)
+    det = StreamingDetector(fs)
+    sizes = []
+    got = []
+    for k in range(0, len(t), 1000):
+        got += det.push(t[k : k + 1000], acc[k : k + 1000])
+        sizes.append(det._b["t"].shape[0])  # internal buffer length (samples)
+    # 1700 s of quiet after the jerk: the horizon is within seconds of the data's end
+    assert det.decided_until > t[-1] - 5.0
+    assert max(sizes[len(sizes) // 2 :]) < 120 * fs  # bounded, not the ~28 min since the jerk
+    # the jerk came out before the end of the stream (no flush needed), same as batch
+    assert [e.onset for e in got] == [e.onset for e in detect(t, acc, fs)]

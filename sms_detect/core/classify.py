@@ -20,6 +20,7 @@ LABELS = (
     HYPNIC_JERK,
     "movement",  # long or posture-changing voluntary movement, turning over
     "wake_burst",  # brief burst amid activity (a flick or knock while awake)
+    "impact",  # a knock: the limb strikes the bed, its frame or the other limb (broadband)
     "twitch",  # too small for a jerk (fragmentary myoclonus, small twitches)
     "rhythmic",  # member of a rhythmic train (foot tremor, ALMA, rhythmic movements)
     "plm",  # member of a periodic limb movement series
@@ -38,15 +39,18 @@ AWAKE_ABS_MIN_RATIO = 1.05
 class Candidate:
     """A burst with the features its label is judged on (times in s, acc in g).
 
-    ``lf_ratio`` is the 0.2-2 Hz content relative to the 1-20 Hz peak; ``floor_g`` the noise
-    floor of the band-passed envelope when the burst began and ``min_floor_g`` the lowest
-    floor seen so far in the stream (the sensor's own noise once the wearer has rested).
+    ``band_rate_hz`` is the peak jerk below 40 Hz over the 1-20 Hz peak (1/s): about 2 pi
+    times the burst's dominant frequency, larger for broadband bursts; ``lf_ratio`` is the
+    0.2-2 Hz content relative to the 1-20 Hz peak; ``floor_g`` the noise floor of the
+    band-passed envelope when the burst began and ``min_floor_g`` the lowest floor seen so
+    far in the stream (the sensor's own noise once the wearer has rested).
     """
 
     onset: float
     offset: float
     peak_acc: float
     peak_jerk: float
+    band_rate_hz: float
     orientation_deg: float
     quiet_s: float
     active_fraction: float
@@ -104,9 +108,15 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
         return "movement", 0.5 + 0.5 * _ramp(
             c.orientation_deg, cfg.max_orientation_change_deg, 2 * cfg.max_orientation_change_deg
         )
+    rate = c.band_rate_hz
+    if rate > cfg.max_band_rate_hz:
+        return "impact", 0.5 + 0.5 * _ramp(rate, cfg.max_band_rate_hz, 2 * cfg.max_band_rate_hz)
+    if rate < cfg.min_band_rate_hz:
+        return "movement", 0.5 + 0.5 * _ramp(rate, cfg.min_band_rate_hz, 0.0)
     if c.lf_ratio > cfg.max_lf_ratio:
         return "movement", 0.5 + 0.5 * _ramp(c.lf_ratio, cfg.max_lf_ratio, 3 * cfg.max_lf_ratio)
-    floor_ratio = c.floor_g / c.min_floor_g if c.min_floor_g > 0 else 1.0
+    ref = max(c.min_floor_g, cfg.floor_ref_min_g)
+    floor_ratio = c.floor_g / ref if ref > 0 else 1.0
     if (c.quiet_s < cfg.pre_still_s or c.active_fraction > cfg.max_active_fraction
             or (c.floor_g > cfg.awake_floor_g and floor_ratio > AWAKE_ABS_MIN_RATIO)
             or floor_ratio > cfg.awake_floor_ratio

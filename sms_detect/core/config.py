@@ -80,9 +80,17 @@ class DetectorConfig:
         Smallest band-passed peak of a hypnic jerk (g); smaller bursts are twitches.
     max_jerk_duration_s : float
         Longest burst (s) that can be a hypnic jerk (EMG burst < 0.25 s plus limb ringing).
-    min_jerk_ratio_hz : float
-        Smallest ratio peak_jerk / peak_acc (1/s) of an impulsive jerk; smooth voluntary
-        movements have a lower ratio.
+    min_band_rate_hz : float
+        Smallest ``band_rate_hz`` of a jerk (1/s; 0: not used): smooth voluntary movements
+        change more slowly.
+    max_band_rate_hz : float
+        Largest ``band_rate_hz`` of a hypnic jerk (1/s): the burst's peak jerk below 40 Hz
+        over its 1-20 Hz peak, about 2 pi times its dominant frequency. A
+        muscle-driven limb jerk moves at the limb's own dynamics (joints 2.5-10 Hz), while a
+        knock (the limb striking the bed or the other limb: a contact of a few ms that sets
+        strap and soft tissue ringing at 10-30 Hz) changes faster (label ``impact``).
+        63 /s is 2 pi x 10 Hz. First differences cannot exceed ~2 fs, so at 25 Hz little
+        can pass the limit: knocks and jerks are then told apart by context only.
     max_orientation_change_deg : float
         Largest change of the gravity direction (degrees) across a hypnic jerk.
     max_lf_ratio : float
@@ -93,9 +101,19 @@ class DetectorConfig:
         resting wrist or ankle sensor's 1-20 Hz floor is ~1-2 mg for MEMS noise densities of
         90-300 ug/sqrt(Hz). Raise it for noisier sensors.
     awake_floor_ratio : float
-        A noise floor above this multiple of the lowest floor seen so far means restless wake.
+        A noise floor above this multiple of the reference floor means restless wake. The
+        reference is the lowest floor seen so far, but at least ``floor_ref_min_g``.
+    floor_ref_min_g : float
+        Lowest reference floor (g). A sensor whose noise is below its quantisation step
+        (coarse LSB, low-noise part) outputs nearly constant values at rest, and its floor
+        can fall to ~0; a ratio to that would call any later floor restless. MEMS parts have
+        1-20 Hz vector noise of ~0.7-3 mg (90-400 ug/sqrt(Hz)): the reference is taken no
+        lower than a quiet part's floor (1.5 mg).
     pre_still_s : float
-        Stillness (s) required before a jerk: no active epoch in this time.
+        Stillness (s) required before a jerk: no active epoch in this time. Sleep starts come
+        at the wake-sleep transition, after the wearer has lain still for a while (drowsy);
+        a brief burst within seconds of a gross movement is most likely part of waking
+        activity (a flick or a knock). 10 s is two context epochs.
     activity_window_s : float
         Look-back (s) over which recent activity is measured.
     max_active_fraction : float
@@ -123,6 +141,11 @@ class DetectorConfig:
         spaced like a series is not a PLM series.
     plm_min_like_fraction : float
         See ``plm_window``.
+    plm_max_interval_spread : float
+        Largest standard deviation of the log onset-to-onset intervals among a member and
+        its ``plm_window`` neighbours for a PLM: PLM series are periodic (intervals cluster
+        around a period of ~15-40 s, Ferri et al. 2006, Sleep 29:759), while movements of a
+        restless drowsy wearer come at random (Poisson intervals: spread ~1.3).
     plm_like_duration_s : float
         A series member at least this long (s) looks like a leg movement (see
         ``plm_window``); brief jerks are shorter.
@@ -166,12 +189,14 @@ class DetectorConfig:
     max_floor_after_ratio: float = 1e9
     min_jerk_peak_g: float = 0.08
     max_jerk_duration_s: float = 0.7
-    min_jerk_ratio_hz: float = 0.0
+    min_band_rate_hz: float = 0.0
+    max_band_rate_hz: float = 63.0
     max_orientation_change_deg: float = 25.0
     max_lf_ratio: float = 0.45
     awake_floor_g: float = 0.0025
     awake_floor_ratio: float = 1.25
-    pre_still_s: float = 2.0
+    floor_ref_min_g: float = 0.0015
+    pre_still_s: float = 10.0
     activity_window_s: float = 300.0
     max_active_fraction: float = 0.15
     epoch_s: float = 5.0
@@ -187,6 +212,7 @@ class DetectorConfig:
     plm_like_duration_s: float = 0.6
     plm_window: int = 4
     plm_min_like_fraction: float = 0.6
+    plm_max_interval_spread: float = 0.5
     max_quiet_s: float = 1800.0
     merge_sensor_tol_s: float = 0.1
     single_limb_min_confidence: float = 0.95

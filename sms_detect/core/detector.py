@@ -69,6 +69,10 @@ LF_SENSITIVE = ("hypnic_jerk", "wake_burst", "sleep_burst")
 #: Lowest sampling rate (Hz) the detector accepts.
 MIN_RATE_HZ = 10.0
 
+#: Band (Hz) of the jerk that tells impacts from muscle-driven jerks (see ``_band_rate``).
+JERK_LOWPASS_HZ = 40.0
+JERK_LP_ORDER = 2
+
 _FIELDS = ("t", "raw", "a2", "env", "above", "brk")
 
 
@@ -103,6 +107,11 @@ class StreamingDetector:
         self.band_hz = (lo, hi)
         self._bp = SosFilter(design_bandpass(fs, lo, hi, cfg.band_order), 3)
         self._smooth = OnePole(cfg.envelope_tau_s, fs)
+        self._jerk_lp = (
+            signal.butter(JERK_LP_ORDER, JERK_LOWPASS_HZ, fs=fs, output="sos")
+            if fs > 2.5 * JERK_LOWPASS_HZ
+            else None
+        )
         self._noise = NoiseFloor(
             round(cfg.floor_window_s * fs), cfg.floor_history_windows, cfg.floor_quantile
         )
@@ -416,6 +425,12 @@ class StreamingDetector:
                     break
                 self._judge_burst(int(s), int(e))
                 self._scan = int(e)
+            else:
+                # No group is open: nothing before the last merge gap can join a later burst,
+                # and a later burst's onset walk-back (walk_n) cannot reach further back than
+                # this. Moving on keeps the horizon advancing and the buffer bounded through
+                # long quiet stretches, and gives the same bursts for any split.
+                self._scan = max(self._scan, n - self._merge_n - self._walk_n)
         self._complete_features(final)
         self._trim()
 
@@ -446,6 +461,7 @@ class StreamingDetector:
             offset=max(offset, onset + 1.0 / self.fs),
             peak_acc=peak,
             peak_jerk=self._peak_jerk(on, e),
+            band_rate_hz=self._band_rate(on, e, peak),
             orientation_deg=orient,
             quiet_s=self._ctx.quiet_s(before),
             active_fraction=self._ctx.active_fraction_in(before - cfg.activity_window_s, before),
@@ -537,6 +553,26 @@ class StreamingDetector:
         # max of sqrt == sqrt of max (monotone): one square root
         return float(np.sqrt(sq_norm(lf[:, j0:]).max()) / peak) if j0 < i1 - i0 else 0.0
 
+    def _band_rate(self, on: int, e: int, peak: float) -> float:
+        """Peak jerk below ``JERK_LOWPASS_HZ`` over ``on .. e-1``, over the burst's peak (1/s).
+
+        For motion at one frequency f this is about 2 pi f; a broadband burst (an impact)
+        gives more. The low-pass keeps the sensor's noise at high rates out of it, so the
+        figure compares bursts across rates and parts (below ~2.5 x the cut-off rate, it is
+        the plain first-difference jerk).
+        """
+        b = self._b
+        lo = max(on - 1, 0)
+        brk = np.flatnonzero(b["brk"][lo + 1 : e])
+        if brk.size:  # only the part after the last break (gap or stream start)
+            lo = lo + 1 + int(brk[-1])
+        seg = b["raw"][:, lo:e]
+        if seg.shape[1] < 2 or peak <= 0:
+            return 0.0
+        if self._jerk_lp is not None and seg.shape[1] > 3 * JERK_LP_ORDER:
+            seg = signal.sosfiltfilt(self._jerk_lp, seg, axis=1)
+        return float(np.sqrt(sq_norm(np.diff(seg, axis=1))).max()) * self.fs / peak
+
     def _peak_jerk(self, on: int, e: int) -> float:
         """Peak jerk magnitude (g/s) over buffer samples ``on .. e-1`` (first differences)."""
         b = self._b
@@ -598,8 +634,13 @@ class StreamingDetector:
                 if psize >= cfg.plm_min_count:
                     if j + k > p_last[j] and not closed:
                         continue
-                    w = like[max(p_first[j], j - k):min(p_last[j], j + k) + 1]
-                    plm = bool(w.mean() >= cfg.plm_min_like_fraction)
+                    lo, hi = max(p_first[j], j - k), min(p_last[j], j + k) + 1
+                    w = like[lo:hi]
+                    spread = float(np.std(np.log(np.diff(pon[lo:hi])))) if hi - lo > 2 else 0.0
+                    plm = bool(
+                        w.mean() >= cfg.plm_min_like_fraction
+                        and spread <= cfg.plm_max_interval_spread
+                    )
                     plm_conf = 0.5 + 0.5 * float(w.mean())
                 elif not closed:
                     continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -29,9 +30,16 @@ def canonical_order(names: list[str]) -> list[str]:
 _SERIES = ("rhythmic", "plm")
 
 
-def _combine(group: list[Event], order: list[str], single_min_conf: float) -> Event:
+def _combine(
+    group: list[Event],
+    order: list[str],
+    single_min_conf: float,
+    alone: Callable[[Event], bool] | None = None,
+) -> Event:
     if len(group) == 1:
         e = group[0]
+        if alone is not None and alone(e):
+            return e  # no other sensor was recording then: judged as in a one-sensor night
         if len(order) > 1 and e.label == HYPNIC_JERK and e.confidence < single_min_conf:
             return replace(e, label="limb_jerk")
         return e
@@ -61,8 +69,9 @@ def _combine(group: list[Event], order: list[str], single_min_conf: float) -> Ev
     )
 
 
-def merge_sensor_events(events: list[Event], order: list[str],
-                        config: DetectorConfig | None = None) -> list[Event]:
+def merge_sensor_events(
+    events: list[Event], order: list[str], config: DetectorConfig | None = None
+) -> list[Event]:
     """Merge events of different sensors whose onsets lie within ``tol_s`` (s) of each other.
 
     See :func:`merge_until`; this merges all of them (``config``: defaults when omitted).
@@ -71,7 +80,11 @@ def merge_sensor_events(events: list[Event], order: list[str],
 
 
 def merge_until(
-    events: list[Event], order: list[str], config: DetectorConfig, until: float
+    events: list[Event],
+    order: list[str],
+    config: DetectorConfig,
+    until: float,
+    alone: Callable[[Event], bool] | None = None,
 ) -> tuple[list[Event], list[Event]]:
     """Merge events of different sensors whose onsets lie within ``tol_s`` (s) of each other.
 
@@ -95,6 +108,10 @@ def merge_until(
     until : float
         Only groups starting before ``until - tol_s`` (s) are formed (every event that could
         join them is known); the rest is returned unmerged.
+    alone : callable, optional
+        ``alone(event)`` is True when no other sensor was recording at the event's onset
+        (the others were disconnected): a one-limb jerk there is kept as it is, as in a
+        one-sensor recording, instead of needing ``single_limb_min_confidence``.
 
     Returns
     -------
@@ -118,13 +135,37 @@ def merge_until(
             group.append(pending[j])
             seen.add(pending[j].sensor)
             j += 1
-        out.append(_combine(group, order, config.single_limb_min_confidence))
+        out.append(_combine(group, order, config.single_limb_min_confidence, alone))
         i = j
     return out, pending[i:]
 
 
 class MultiSensorDetector:
     """One detector per sensor, with events merged across sensors as they are decided.
+
+    A merged event is released once every sensor is decided past it
+    (:attr:`StreamingDetector.decided_until`), so with every sensor streaming the events
+    equal :func:`merge_sensor_events` of the sensors' batch events, whatever the blocks.
+
+    **Absent sensors.** A sensor whose link is lost would hold every merged event back until
+    it returns. :meth:`set_absent` declares it absent instead ("no data from ``since`` on"):
+
+    - its stream ends there: its detector is flushed, so its bursts up to its last sample are
+      decided as at the end of a recording (a burst just before the outage may get another
+      label than the continued stream would have given it, e.g. no train or PLM series across
+      the outage), and merging proceeds without waiting for it;
+    - in the absent span, the events of the present sensors are merged as if the absent
+      sensor did not exist: a one-limb jerk while every other sensor is absent is kept as
+      it is (as in a one-sensor night), not demoted to ``limb_jerk`` for lack of a limb that
+      was not recording (with three or more sensors, the ones still present still count);
+    - when it pushes again it is present again (implicitly), from its first new sample on,
+      with a new detector (noise floor, activity context and series start afresh, as at
+      the start of a recording), so it never re-emits an event of its released past;
+    - an event of the returning sensor whose onset lies before what was already released
+      (possible only when its new data starts before the other sensors' decided time, e.g.
+      a sensor declared absent while merely lagging) cannot be merged any more: it is
+      returned at once, unmerged and judged alone, before the other events of that call,
+      and counted in :attr:`n_late`; it is the only case where returned onsets go back.
 
     Parameters
     ----------
@@ -139,12 +180,69 @@ class MultiSensorDetector:
         self.order = canonical_order(list(rates))
         self.detectors = {s: StreamingDetector(fs, self.cfg, s) for s, fs in rates.items()}
         self._pending: list[Event] = []
+        #: Events returned late (see the class notes); 0 unless a sensor returned lagging.
+        self.n_late = 0
+        self._absent: dict[str, float] = {}
+        self._spans: dict[str, list[list[float]]] = {s: [] for s in rates}
+        self._last: dict[str, float] = {}
+        self._released = -np.inf
+        self._provisional: list[Event] = []
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def absent(self) -> dict[str, float]:
+        """Sensors now absent and the time (s) from which each is absent."""
+        return dict(self._absent)
 
     def push(self, sensor: str, time: np.ndarray, acc: np.ndarray) -> list[Event]:
-        """Feed one sensor's block (times in s, acc in g); return merged decided events."""
-        if sensor not in self.detectors:
-            raise ValueError(f"unknown sensor {sensor!r} (known: {', '.join(self.order)})")
-        self._pending += self.detectors[sensor].push(time, acc)
+        """Feed one sensor's block (times in s, acc in g); return merged decided events.
+
+        A block of an absent sensor makes it present again from its first sample on.
+
+        Raises
+        ------
+        ValueError
+            Unknown sensor, or what :meth:`StreamingDetector.push` rejects (e.g. time not
+            increasing, also across an absence).
+        """
+        self._check(sensor)
+        time = np.asarray(time)
+        if sensor in self._absent and time.shape[0]:
+            self._return(sensor, time)
+        new = self.detectors[sensor].push(time, acc)
+        if time.shape[0]:
+            self._last[sensor] = float(time[-1])
+        self._pending += new
+        return self._release(final=False)
+
+    def set_absent(self, sensor: str, since: float) -> list[Event]:
+        """Declare that ``sensor`` has no data from ``since`` (s) on, until it pushes again.
+
+        Merging then proceeds without it (see the class notes). Calling it again while the
+        sensor is absent changes nothing.
+
+        Parameters
+        ----------
+        sensor : str
+            Sensor name.
+        since : float
+            Stream time (s) from which it is absent, e.g. its last sample's; never earlier
+            than its last pushed sample (a sensor that never pushed: any time, or -inf).
+
+        Returns
+        -------
+        list of Event
+            Merged events released by this (now decided without waiting for the sensor).
+        """
+        self._check(sensor)
+        if sensor in self._absent:
+            return []
+        start = max(float(since), self._last.get(sensor, -np.inf))
+        self._absent[sensor] = start
+        self._spans[sensor].append([start, np.inf])
+        det = self.detectors[sensor]
+        self._pending += det.flush()
+        self._provisional += det.take_provisional()
         return self._release(final=False)
 
     def flush(self) -> list[Event]:
@@ -153,7 +251,54 @@ class MultiSensorDetector:
             self._pending += det.flush()
         return self._release(final=True)
 
+    def take_provisional(self) -> list[Event]:
+        """Return (once) every sensor's first causal judgements of new bursts (unmerged).
+
+        See :meth:`StreamingDetector.take_provisional`; includes those of a detector
+        replaced when its sensor returned from an absence.
+        """
+        out, self._provisional = self._provisional, []
+        for det in self.detectors.values():
+            out += det.take_provisional()
+        return out
+
+    # ------------------------------------------------------------------ internals
+    def _check(self, sensor: str) -> None:
+        if sensor not in self.detectors:
+            raise ValueError(f"unknown sensor {sensor!r} (known: {', '.join(self.order)})")
+
+    def _return(self, sensor: str, time: np.ndarray) -> None:
+        """An absent sensor's new data: present again from ``time[0]``, with a new detector."""
+        t0 = float(time[0])
+        last = self._last.get(sensor)
+        if last is not None and t0 <= last:
+            raise ValueError(f"time goes backwards at sample 0 ({t0:.6f} s after {last:.6f} s)")
+        del self._absent[sensor]
+        span = self._spans[sensor][-1]
+        span[1] = max(t0, span[0])
+        if span[1] <= span[0]:
+            self._spans[sensor].pop()
+        old = self.detectors[sensor]
+        self._provisional += old.take_provisional()
+        self.detectors[sensor] = StreamingDetector(old.fs, self.cfg, sensor)
+
+    def _is_absent(self, sensor: str, t: float) -> bool:
+        return any(a <= t < b for a, b in self._spans[sensor])
+
+    def _alone(self, e: Event) -> bool:
+        """Whether every other sensor was absent at the onset of ``e``."""
+        return all(self._is_absent(s, e.onset) for s in self.detectors if s != e.sensor)
+
     def _release(self, final: bool) -> list[Event]:
         safe = np.inf if final else min(d.decided_until for d in self.detectors.values())
-        merged, self._pending = merge_until(self._pending, self.order, self.cfg, safe)
-        return merged
+        tol = self.cfg.merge_sensor_tol_s
+        # groups starting before released - tol are out: a later event there is too late
+        late = [e for e in self._pending if e.onset + tol < self._released]
+        if late:
+            self.n_late += len(late)
+            self._pending = [e for e in self._pending if e.onset + tol >= self._released]
+            late.sort(key=lambda e: e.onset)
+        alone = self._alone if any(self._spans.values()) else None
+        merged, self._pending = merge_until(self._pending, self.order, self.cfg, safe, alone)
+        self._released = max(self._released, safe)
+        return late + merged
