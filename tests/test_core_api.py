@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sms_detect.core import DetectorConfig, StreamingDetector, detect
+from sms_detect.core.detector import CHUNK
 from sms_detect.core.features import glitch_mask
 from sms_detect.io.config_file import load_config
 from tests.signals import add_jerk, add_movement, quiet_night
@@ -34,9 +35,10 @@ def test_wrong_shapes_nan_unsorted_and_ms2_raise_clear_errors():
 
 
 def test_errors_name_the_sample_across_chunks_and_blocks():
-    t, acc = quiet_night(100.0, 700.0)  # more than one internal chunk (65536 samples)
-    acc[69_000, 0] = np.inf
-    with pytest.raises(ValueError, match="sample 69000"):
+    bad = CHUNK + 3464  # in the second internal chunk
+    t, acc = quiet_night(100.0, (CHUNK + 5000) / 100.0)
+    acc[bad, 0] = np.inf
+    with pytest.raises(ValueError, match=f"sample {bad}"):
         detect(t, acc, 100.0)
     det = StreamingDetector(100.0)
     det.push(t[:100], acc[:100])

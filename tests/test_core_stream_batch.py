@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sms_detect.core import DetectorConfig, MultiSensorDetector, StreamingDetector, detect
+from sms_detect.core.detector import CHUNK
 from sms_detect.core.merge import merge_sensor_events
 from tests.signals import add_jerk, add_movement, quiet_night
 
@@ -44,6 +45,7 @@ def _stream(t, acc, fs, cuts):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fs=st.sampled_from(RATES), seed=st.integers(0, 10_000),
        cuts=st.lists(st.floats(0, 1), min_size=1, max_size=40))
+@example(fs=200.0, seed=502, cuts=[0.0])  # a burst too short for the jerk low-pass
 def test_any_split_gives_identical_events(fs, seed, cuts):
     t, acc = _recording(fs, seed)
     batch = detect(t, acc, fs)
@@ -112,19 +114,21 @@ def test_splits_right_at_glitches_and_gaps():
 
 
 def test_longer_than_one_internal_chunk_with_jittered_time_stamps():
-    """Batch crosses internal chunk edges (65536 samples); host time stamps jitter."""
+    """Batch crosses internal chunk edges (CHUNK samples); host time stamps jitter."""
     fs = 200.0
-    t, acc = quiet_night(fs, 420.0, seed=21)
+    edge_s = CHUNK / fs  # time of the first chunk edge
+    t, acc = quiet_night(fs, edge_s + 90.0, seed=21)
     rng = np.random.default_rng(21)
     t = t + rng.uniform(-0.4, 0.4, len(t)) / fs  # jitter below half a period
-    for onset in (100.0, 327.5, 330.0, 410.0):
+    for onset in (100.0, edge_s - 0.18, edge_s + 2.32, edge_s + 80.0):
         add_jerk(t, acc, onset, peak_g=0.6)
     keep = np.ones(len(t), bool)
-    keep[65530:65600] = False  # a gap right at the first chunk edge
+    keep[CHUNK - 6 : CHUNK + 64] = False  # a gap right at the first chunk edge
     t, acc = t[keep], acc[keep]
     batch = detect(t, acc, fs)
     assert any(abs(e.onset - 100.0) < 0.1 for e in batch)
-    for cuts in ([65535], [1, 65536, 65537, 100_000], list(range(5000, len(t), 7919))):
+    every = list(range(5000, len(t), 7919))
+    for cuts in ([CHUNK - 1], [1, CHUNK, CHUNK + 1, CHUNK + CHUNK // 3], every):
         assert _stream(t, acc, fs, cuts) == batch
 
 

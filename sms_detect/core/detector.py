@@ -53,7 +53,7 @@ LOOKAHEAD = 2
 #: Raw samples of look-behind the glitch test needs.
 LOOKBEHIND = 3
 #: Largest block processed at once (samples); bounds memory and keeps history windows valid.
-CHUNK = 1 << 16
+CHUNK = 1 << 17
 #: Spare samples in the feature buffer's backing arrays (appends copy the kept part rarely).
 BUFFER_SLACK = 4096
 #: Longest time (s) the onset is walked back before the first above-threshold sample.
@@ -569,7 +569,7 @@ class StreamingDetector:
         seg = b["raw"][:, lo:e]
         if seg.shape[1] < 2 or peak <= 0:
             return 0.0
-        if self._jerk_lp is not None and seg.shape[1] > 3 * JERK_LP_ORDER:
+        if self._jerk_lp is not None and seg.shape[1] > 3 * (2 * self._jerk_lp.shape[0] + 1):
             seg = signal.sosfiltfilt(self._jerk_lp, seg, axis=1)
         return float(np.sqrt(sq_norm(np.diff(seg, axis=1))).max()) * self.fs / peak
 
