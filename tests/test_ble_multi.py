@@ -19,7 +19,7 @@ import numpy as np
 from sms_detect.devices.ble import BleRunner, BleSpec
 from sms_detect.record import LiveSession
 from tests.signals import add_jerk, quiet_night
-from tests.support.ble_helpers import expected_acc
+from tests.support.ble_helpers import expected_acc, wait_samples
 
 FS = 100.0
 SPEED = 10.0  # simulated seconds per real second
@@ -116,11 +116,9 @@ def test_one_sensor_drops_out_its_gap_is_recorded_the_other_continues(tmp_path: 
 
     def script() -> None:
         deadline = time.monotonic() + 20.0
-        while ankle.stats.samples < 5 * FS or wrist.stats.samples < 5 * FS:
-            if time.monotonic() > deadline:
-                session.request_stop()
-                return
-            time.sleep(0.02)
+        if not wait_samples([wrist, ankle], int(5 * FS)):
+            session.request_stop()
+            return
         seen["wrist_before"] = wrist.stats.samples
         runner.run_coroutine(runner.emulation.peripherals[1].drop_link()).result(5.0)
         while ankle.stats.reconnects < 1 or ankle.stats.state != "streaming":

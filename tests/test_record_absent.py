@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sms_detect.core import DetectorConfig
 from sms_detect.devices.ble import BleRunner, BleSpec
 from sms_detect.record import LiveSession
 from tests.signals import add_jerk, quiet_night
+from tests.support.ble_helpers import wait_samples
 
 FS = 100.0
 SPEED = 10.0  # simulated seconds per real second
@@ -70,12 +70,9 @@ def test_events_of_the_present_sensor_flow_while_the_other_is_down(tmp_path: Pat
     seen: dict[str, Any] = {}
 
     def script() -> None:
-        deadline = time.monotonic() + 20.0
-        while ankle.stats.samples < 3 * FS or wrist.stats.samples < 3 * FS:
-            if time.monotonic() > deadline:
-                session.request_stop()
-                return
-            time.sleep(0.02)
+        if not wait_samples([wrist, ankle], int(3 * FS)):
+            session.request_stop()
+            return
         per = runner.emulation.peripherals[1]
         runner.run_coroutine(per.reboot(down_s=40.0)).result(5.0)  # off for 40 simulated s
         seen["ankle_off_samples"] = ankle.stats.samples

@@ -76,6 +76,19 @@ JERK_LP_ORDER = 2
 _FIELDS = ("t", "raw", "a2", "env", "above", "brk")
 
 
+def _peak_step_sq(x: np.ndarray, skip: np.ndarray | None = None) -> float:
+    """Largest squared step |x[:, k+1] - x[:, k]|^2 (units of x squared) of a (3, N) array.
+
+    ``skip`` (bool, N-1): steps that do not count (e.g. across a gap). One square root of
+    the result is the peak step: the root is monotone, so the root of the max is the max of
+    the roots.
+    """
+    j2 = sq_norm(x[:, 1:] - x[:, :-1])  # np.diff, without its overhead
+    if skip is not None:
+        j2[skip] = 0.0
+    return float(j2.max()) if j2.shape[0] else 0.0
+
+
 class StreamingDetector:
     """Detect bursts in one sensor's stream and judge which are hypnic jerks.
 
@@ -571,20 +584,16 @@ class StreamingDetector:
             return 0.0
         if self._jerk_lp is not None and seg.shape[1] > 3 * (2 * self._jerk_lp.shape[0] + 1):
             seg = signal.sosfiltfilt(self._jerk_lp, seg, axis=1)
-        return float(np.sqrt(sq_norm(np.diff(seg, axis=1))).max()) * self.fs / peak
+        return float(np.sqrt(_peak_step_sq(seg))) * self.fs / peak
 
     def _peak_jerk(self, on: int, e: int) -> float:
         """Peak jerk magnitude (g/s) over buffer samples ``on .. e-1`` (first differences)."""
         b = self._b
         lo = max(on - 1, 0)
-        raw = b["raw"]
-        d = raw[:, lo + 1 : e] - raw[:, lo : e - 1]  # np.diff, without its overhead
-        if not d.shape[1]:
+        if e - lo < 2:
             return 0.0
-        j2 = sq_norm(d)
         # no step across a gap or into the stream's first sample
-        j2[b["brk"][lo + 1 : e]] = 0.0
-        return float(np.sqrt(j2.max()) * self.fs)  # max of a monotone map: map of the max
+        return float(np.sqrt(_peak_step_sq(b["raw"][:, lo:e], b["brk"][lo + 1 : e])) * self.fs)
 
     def _horizon(self, final: bool) -> float:
         """Earliest onset (s) a burst not yet judged can have."""

@@ -83,19 +83,6 @@ class NoiseFloor:
         self._stats = np.empty(0)  # last `history` window medians
         self.floor = 0.0
         self.min_floor = np.inf
-        #: Lowest floor so far (same units as the envelope) for each sample of the last call.
-        self.last_min: np.ndarray = np.empty(0)
-
-    def __call__(self, env: np.ndarray) -> np.ndarray:
-        """Return the floor (same units as ``env``) that applies to each sample of ``env``.
-
-        The lowest floor reached so far (inf before the first window) is left, per sample,
-        in :attr:`last_min`: at rest it is the sensor's own noise, so the ratio of the floor
-        to it tells restless wake from still rest whatever the sensor's noise density.
-        """
-        floors, mins, counts = self.update(env)
-        self.last_min = np.repeat(mins, counts)
-        return np.repeat(floors, counts)
 
     def update(self, env: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Add ``env``; return the floor per window it touches, without per-sample arrays.
@@ -106,7 +93,9 @@ class NoiseFloor:
             Floor (same units as ``env``) applying in each window that ``env`` touches, the
             currently open one first.
         mins : ndarray, shape (K,)
-            Lowest floor so far (inf before the first window) in each of those windows.
+            Lowest floor so far (inf before the first window) in each of those windows: at
+            rest the sensor's own noise, so the floor's ratio to it tells restless wake
+            from still rest whatever the sensor's noise density.
         counts : ndarray of int, shape (K,)
             Samples of ``env`` in each of those windows (sum ``len(env)``; all but the
             first and last equal ``window``).
@@ -150,37 +139,8 @@ class NoiseFloor:
         return per_window, mins, per_count
 
 
-def repeat_into(out: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``out[:] = np.repeat(values, counts)`` in one pass, for counts equal but the first and last.
-
-    Parameters
-    ----------
-    out : ndarray, shape (sum(counts),)
-        Destination (any units).
-    values : ndarray, shape (K,)
-        Value of each run.
-    counts : ndarray of int, shape (K,)
-        Run lengths; ``counts[1:-1]`` all equal (as :meth:`NoiseFloor.update` returns).
-
-    Returns
-    -------
-    ndarray
-        ``out``.
-    """
-    k = counts.shape[0]
-    if k < 3:
-        out[:] = np.repeat(values, counts)
-        return out
-    c0, w = int(counts[0]), int(counts[1])
-    end = c0 + (k - 2) * w
-    out[:c0] = values[0]
-    out[c0:end].reshape(k - 2, w)[:] = values[1:-1, None]
-    out[end:] = values[-1]
-    return out
-
-
 def greater_into(out: np.ndarray, x: np.ndarray, values: np.ndarray, counts: np.ndarray) -> None:
-    """``out[:] = x > np.repeat(values, counts)`` in one pass (counts as :func:`repeat_into`).
+    """``out[:] = x > np.repeat(values, counts)`` in one pass (counts as ``update`` gives).
 
     Parameters
     ----------

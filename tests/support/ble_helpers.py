@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -44,6 +45,19 @@ async def wait_for(cond: Callable[[], bool], timeout: float = 20.0) -> None:
         if loop.time() > end:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+def wait_samples(sources: list[BleSource], n: int, timeout: float = 20.0) -> bool:
+    """From another thread: poll until every source has received ``n`` samples.
+
+    Returns False if ``timeout`` real seconds pass first.
+    """
+    deadline = time.monotonic() + timeout
+    while any(src.stats.samples < n for src in sources):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def joined(items: list[object]) -> tuple[np.ndarray, np.ndarray]:
