@@ -34,6 +34,9 @@ LABELS = (
 #: this factor: a noisy sensor at rest sits at its own floor and is not "restless".
 AWAKE_ABS_MIN_RATIO = 1.05
 
+#: Half-width of the band over which the floor-ratio cue of :func:`wake_evidence` ramps.
+WAKE_RATIO_BAND = 0.15
+
 
 @dataclass
 class Candidate:
@@ -79,6 +82,41 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return min(max(v, 0.0), 1.0) if v == v else v  # np.clip's result, without its overhead
 
 
+def wake_evidence(c: Candidate, floor_ratio: float, cfg: DetectorConfig) -> float:
+    """Sum of the cues that the wearer was awake before a burst (0: drowsy stillness).
+
+    Each cue ramps from 0 to 1 across a band centred on its limit: stillness before the
+    burst (1 at ``pre_still_s / 2`` s or less, 0 from ``2 * pre_still_s``), the fraction of
+    active epochs (``max_active_fraction`` +- a third), the noise floor over the rested
+    floor (``awake_floor_ratio`` +- ``WAKE_RATIO_BAND``) and the absolute floor
+    (``awake_floor_g`` -20 %/+40 %, counted only above ``AWAKE_ABS_MIN_RATIO`` x the rested
+    floor). Several moderate cues together count like one strong one.
+
+    Parameters
+    ----------
+    c : Candidate
+        The burst (quiet_s in s, active_fraction 0..1, floor_g in g).
+    floor_ratio : float
+        Its noise floor over the reference floor (ratio).
+    cfg : DetectorConfig
+        Limits (see above).
+
+    Returns
+    -------
+    float
+        Evidence of wake, 0 and up (each cue adds at most 1).
+    """
+    still = cfg.pre_still_s
+    af = cfg.max_active_fraction
+    ev = _ramp(c.quiet_s, 2.0 * still, 0.5 * still) if still > 0 else 0.0
+    ev += _ramp(c.active_fraction, af * 2 / 3, af * 4 / 3) if af > 0 else 0.0
+    ev += _ramp(floor_ratio, cfg.awake_floor_ratio - WAKE_RATIO_BAND,
+                cfg.awake_floor_ratio + WAKE_RATIO_BAND)
+    if floor_ratio > AWAKE_ABS_MIN_RATIO:
+        ev += _ramp(c.floor_g, 0.8 * cfg.awake_floor_g, 1.4 * cfg.awake_floor_g)
+    return ev
+
+
 def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     """Label a burst from its own features and causal context.
 
@@ -117,16 +155,12 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
         return "movement", 0.5 + 0.5 * _ramp(c.lf_ratio, cfg.max_lf_ratio, 3 * cfg.max_lf_ratio)
     ref = max(c.min_floor_g, cfg.floor_ref_min_g)
     floor_ratio = c.floor_g / ref if ref > 0 else 1.0
-    if (c.quiet_s < cfg.pre_still_s or c.active_fraction > cfg.max_active_fraction
-            or (c.floor_g > cfg.awake_floor_g and floor_ratio > AWAKE_ABS_MIN_RATIO)
-            or floor_ratio > cfg.awake_floor_ratio
+    wake = wake_evidence(c, floor_ratio, cfg)
+    if (wake >= cfg.wake_evidence_limit
             or c.active_after > cfg.max_active_after
             or c.floor_after_ratio > cfg.max_floor_after_ratio):
         return "wake_burst", 0.5 + 0.5 * max(
-            _ramp(c.quiet_s, cfg.pre_still_s, 0.0),
-            _ramp(c.active_fraction, cfg.max_active_fraction, 1.0),
-            _ramp(c.floor_g, cfg.awake_floor_g, 2 * cfg.awake_floor_g),
-            _ramp(floor_ratio, cfg.awake_floor_ratio, 2 * cfg.awake_floor_ratio),
+            _ramp(wake, cfg.wake_evidence_limit, 2 * cfg.wake_evidence_limit),
             _ramp(c.active_after, cfg.max_active_after, 1.0),
             _ramp(c.floor_after_ratio, cfg.max_floor_after_ratio,
                   2 * cfg.max_floor_after_ratio),

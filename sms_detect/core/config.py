@@ -78,6 +78,10 @@ class DetectorConfig:
         Largest noise floor after a hypnic jerk, as a multiple of the lowest floor seen.
     min_jerk_peak_g : float
         Smallest band-passed peak of a hypnic jerk (g); smaller bursts are twitches.
+        science.md puts the smallest sleep starts at a limb near 0.1 g; the 1-20 Hz band-pass
+        and a sensor that one limb segment carries see somewhat less (a 0.08 g jerk reads
+        ~0.07 g), while fragmentary myoclonus moves a limb by milli-g (2-30 mg). 0.06 g sits
+        twice above the largest twitch.
     max_jerk_duration_s : float
         Longest burst (s) that can be a hypnic jerk (EMG burst < 0.25 s plus limb ringing).
     min_band_rate_hz : float
@@ -97,12 +101,14 @@ class DetectorConfig:
         Largest ratio of a burst's 0.2-2 Hz peak to its 1-20 Hz peak for a jerk: smooth
         movements (PLM, reaching, sway) carry most of their energy below 2 Hz.
     awake_floor_g : float
-        A noise floor above this (g) means restless wake (micro-movements, phone use): a
-        resting wrist or ankle sensor's 1-20 Hz floor is ~1-2 mg for MEMS noise densities of
-        90-300 ug/sqrt(Hz). Raise it for noisier sensors.
+        A noise floor near or above this (g) is a cue of restless wake (micro-movements,
+        phone use): a resting wrist or ankle sensor's 1-20 Hz floor is ~1-2 mg for MEMS
+        noise densities of 90-300 ug/sqrt(Hz). Raise it for noisier sensors (see
+        ``wake_evidence_limit`` for how the cues add up).
     awake_floor_ratio : float
-        A noise floor above this multiple of the reference floor means restless wake. The
-        reference is the lowest floor seen so far, but at least ``floor_ref_min_g``.
+        A noise floor near or above this multiple of the reference floor is a cue of
+        restless wake. The reference is the lowest floor seen so far, but at least
+        ``floor_ref_min_g``.
     floor_ref_min_g : float
         Lowest reference floor (g). A sensor whose noise is below its quantisation step
         (coarse LSB, low-noise part) outputs nearly constant values at rest, and its floor
@@ -110,7 +116,8 @@ class DetectorConfig:
         1-20 Hz vector noise of ~0.7-3 mg (90-400 ug/sqrt(Hz)): the reference is taken no
         lower than a quiet part's floor (1.5 mg).
     pre_still_s : float
-        Stillness (s) required before a jerk: no active epoch in this time. Sleep starts come
+        Stillness (s) expected before a jerk: no active epoch in this time (a shorter
+        stillness is a cue of wake, see ``wake_evidence_limit``). Sleep starts come
         at the wake-sleep transition, after the wearer has lain still for a while (drowsy);
         a brief burst within seconds of a gross movement is most likely part of waking
         activity (a flick or a knock). 10 s is two context epochs.
@@ -118,6 +125,17 @@ class DetectorConfig:
         Look-back (s) over which recent activity is measured.
     max_active_fraction : float
         Largest fraction of active epochs in ``activity_window_s`` for a drowsy context.
+    wake_evidence_limit : float
+        The four cues of wake before a burst (stillness shorter than ``pre_still_s``, active
+        fraction above ``max_active_fraction``, floor ratio above ``awake_floor_ratio``,
+        floor above ``awake_floor_g``) each ramp from 0 to 1 across a band around their
+        limit (see :func:`sms_detect.core.classify.wake_evidence`); a burst whose summed
+        evidence reaches this (> 0) is a ``wake_burst``. One cue well past its limit is
+        enough, and so are two moderate ones: each cue alone is a noisy proxy of
+        wakefulness (epochs are 5 s long, floors fluctuate), so a hard limit on each one
+        both passes bursts amid several weak signs of wake and rejects jerks that touch
+        one limit by chance. On the tuning nights (seeds 5000-5111) this kept 10 more jerks
+        than the hard limits at the same number of false positives.
     epoch_s : float
         Context epoch length (s), as in van Hees et al. 2018 (5 s).
     epoch_angle_deg : float
@@ -187,7 +205,7 @@ class DetectorConfig:
     after_s: float = 0.0
     max_active_after: float = 1.0
     max_floor_after_ratio: float = 1e9
-    min_jerk_peak_g: float = 0.08
+    min_jerk_peak_g: float = 0.06
     max_jerk_duration_s: float = 0.7
     min_band_rate_hz: float = 0.0
     max_band_rate_hz: float = 63.0
@@ -197,6 +215,7 @@ class DetectorConfig:
     awake_floor_ratio: float = 1.25
     floor_ref_min_g: float = 0.0015
     pre_still_s: float = 10.0
+    wake_evidence_limit: float = 0.8
     activity_window_s: float = 300.0
     max_active_fraction: float = 0.15
     epoch_s: float = 5.0
@@ -230,6 +249,8 @@ class DetectorConfig:
             raise ValueError("band_low_hz must be > 0 and below band_high_hz")
         if self.k_low > self.k_high or self.abs_low_g > self.abs_high_g:
             raise ValueError("the low hysteresis threshold must not exceed the high one")
+        if self.wake_evidence_limit <= 0:
+            raise ValueError("parameter wake_evidence_limit must be > 0")
         if self.floor_history_windows < 1 or self.band_order < 1:
             raise ValueError("floor_history_windows and band_order must be >= 1")
 
