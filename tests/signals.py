@@ -40,3 +40,21 @@ def add_movement(t, acc, onset_s: float, duration_s: float = 3.0, amp_g: float =
     rot = np.array([[1, 0, 0], [0, np.cos(th), -np.sin(th)], [0, np.sin(th), np.cos(th)]])
     acc[k + n:] = g @ rot.T
     return acc
+
+
+def add_sway(t, acc, start_s: float, stop_s: float, amp_deg: float = 0.6, seed: int = 1):
+    """Tilt the gravity direction by a slow random wander (awake postural sway, ~0.5 Hz) of
+    about ``amp_deg`` degrees between ``start_s`` and ``stop_s``; the limb ends where it began."""
+    rng = np.random.default_rng(seed)
+    fs = 1.0 / np.median(np.diff(t))
+    k0, k1 = np.searchsorted(t, (start_s, stop_s))
+    n = int(k1 - k0)
+    knots = rng.normal(0.0, 1.0, n // int(fs) + 2)  # a new direction every second
+    wander = np.interp(np.arange(n) / fs, np.arange(len(knots)), knots)
+    wander *= np.sin(np.pi * np.arange(n) / n)  # starts and ends at zero
+    th = np.radians(amp_deg) * wander
+    c, s = np.cos(th), np.sin(th)
+    y, z = acc[k0:k1, 1].copy(), acc[k0:k1, 2].copy()
+    acc[k0:k1, 1] = c * y - s * z
+    acc[k0:k1, 2] = s * y + c * z
+    return acc

@@ -46,7 +46,9 @@ class Candidate:
     times the burst's dominant frequency, larger for broadband bursts; ``lf_ratio`` is the
     0.2-2 Hz content relative to the 1-20 Hz peak; ``floor_g`` the noise floor of the
     band-passed envelope when the burst began and ``min_floor_g`` the lowest floor seen so
-    far in the stream (the sensor's own noise once the wearer has rested).
+    far in the stream (the sensor's own noise once the wearer has rested); ``sway_deg`` the
+    median turn of the gravity direction from one 5-s epoch to the next before the burst
+    (degrees).
     """
 
     onset: float
@@ -63,6 +65,7 @@ class Candidate:
     min_floor_g: float = np.inf
     active_after: float = 0.0
     floor_after_ratio: float = 1.0
+    sway_deg: float = 0.0
     label: str = ""
     confidence: float = 0.0
     base_label: str = ""
@@ -90,7 +93,8 @@ def wake_evidence(c: Candidate, floor_ratio: float, cfg: DetectorConfig) -> floa
     active epochs (``max_active_fraction`` +- a third), the noise floor over the rested
     floor (``awake_floor_ratio`` +- ``WAKE_RATIO_BAND``) and the absolute floor
     (``awake_floor_g`` -20 %/+40 %, counted only above ``AWAKE_ABS_MIN_RATIO`` x the rested
-    floor). Several moderate cues together count like one strong one.
+    floor) and the postural sway before it (``awake_sway_deg`` x 0.5 to x 1.5). Several
+    moderate cues together count like one strong one.
 
     Parameters
     ----------
@@ -112,8 +116,10 @@ def wake_evidence(c: Candidate, floor_ratio: float, cfg: DetectorConfig) -> floa
     ev += _ramp(c.active_fraction, af * 2 / 3, af * 4 / 3) if af > 0 else 0.0
     ev += _ramp(floor_ratio, cfg.awake_floor_ratio - WAKE_RATIO_BAND,
                 cfg.awake_floor_ratio + WAKE_RATIO_BAND)
-    if floor_ratio > AWAKE_ABS_MIN_RATIO:
+    if cfg.awake_floor_g > 0 and floor_ratio > AWAKE_ABS_MIN_RATIO:
         ev += _ramp(c.floor_g, 0.8 * cfg.awake_floor_g, 1.4 * cfg.awake_floor_g)
+    if cfg.awake_sway_deg > 0:
+        ev += _ramp(c.sway_deg, 0.5 * cfg.awake_sway_deg, 1.5 * cfg.awake_sway_deg)
     return ev
 
 

@@ -102,9 +102,11 @@ class DetectorConfig:
         movements (PLM, reaching, sway) carry most of their energy below 2 Hz.
     awake_floor_g : float
         A noise floor near or above this (g) is a cue of restless wake (micro-movements,
-        phone use): a resting wrist or ankle sensor's 1-20 Hz floor is ~1-2 mg for MEMS
-        noise densities of 90-300 ug/sqrt(Hz). Raise it for noisier sensors (see
-        ``wake_evidence_limit`` for how the cues add up).
+        phone use); 0 (the default): not used. A resting wrist or ankle sensor's 1-20 Hz
+        floor is ~1-2 mg for MEMS noise densities of 90-300 ug/sqrt(Hz), so 2.5 mg works for
+        quiet parts only: on simulated nights with twice that noise it called 10 % of the
+        jerks restless. ``awake_sway_deg`` measures restlessness without depending on the
+        sensor's noise and replaced it.
     awake_floor_ratio : float
         A noise floor near or above this multiple of the reference floor is a cue of
         restless wake. The reference is the lowest floor seen so far, but at least
@@ -125,6 +127,16 @@ class DetectorConfig:
         Look-back (s) over which recent activity is measured.
     max_active_fraction : float
         Largest fraction of active epochs in ``activity_window_s`` for a drowsy context.
+    awake_sway_deg : float
+        Postural sway (degrees) that marks a wearer awake: the median turn of the gravity
+        direction from one 5-s epoch to the next over ``sway_window_s`` before a burst. The
+        cue ramps from half this to 1.5 times it (0: not used). Lying still, breathing turns
+        a limb by 0.05-0.4 degrees at 0.2-0.33 Hz, which a 5-s mean averages to a few
+        hundredths; awake, postural shifts and fidgeting below the activity limit (10
+        degrees) turn it by tenths of a degree. Unlike the noise floor, this does not depend
+        on the sensor's noise (a 5-s mean varies by ~0.01 degrees at 300 ug/sqrt(Hz)).
+    sway_window_s : float
+        Look-back (s) over which the sway before a burst is measured.
     wake_evidence_limit : float
         The four cues of wake before a burst (stillness shorter than ``pre_still_s``, active
         fraction above ``max_active_fraction``, floor ratio above ``awake_floor_ratio``,
@@ -211,11 +223,13 @@ class DetectorConfig:
     max_band_rate_hz: float = 63.0
     max_orientation_change_deg: float = 25.0
     max_lf_ratio: float = 0.45
-    awake_floor_g: float = 0.0025
+    awake_floor_g: float = 0.0
     awake_floor_ratio: float = 1.25
     floor_ref_min_g: float = 0.0015
     pre_still_s: float = 10.0
     wake_evidence_limit: float = 0.8
+    awake_sway_deg: float = 0.2
+    sway_window_s: float = 60.0
     activity_window_s: float = 300.0
     max_active_fraction: float = 0.15
     epoch_s: float = 5.0

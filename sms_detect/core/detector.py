@@ -478,6 +478,7 @@ class StreamingDetector:
             orientation_deg=orient,
             quiet_s=self._ctx.quiet_s(before),
             active_fraction=self._ctx.active_fraction_in(before - cfg.activity_window_s, before),
+            sway_deg=self._ctx.median_wander_in(before - cfg.sway_window_s, before),
             near_gap=near_gap,
             floor_g=float(self._w_floor[w_on]),
             min_floor_g=float(self._w_min[w_on]),
