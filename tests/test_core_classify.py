@@ -55,11 +55,25 @@ def test_moderate_cues_add_up():
     assert judge(both, CFG)[0] == "wake_burst"
 
 
-def test_noisy_sensor_at_its_own_floor_is_not_restless():
-    # a noisy part rests at 4 mg: the absolute floor cue needs the floor above the rested one
-    c = drowsy_jerk(floor_g=0.004, min_floor_g=0.004)
-    assert evidence(c) == 0.0
-    assert judge(c, CFG)[0] == "hypnic_jerk"
+def test_absolute_floor_cue_is_off_by_default_and_gated_by_the_rested_floor():
+    # a noisy part resting at 3 mg, now 3.2 mg (x1.07: under the floor-ratio band)
+    c = drowsy_jerk(floor_g=0.0032, min_floor_g=0.0030)
+    assert evidence(c) == 0.0  # default: no absolute floor cue
+    on = dataclasses.replace(CFG, awake_floor_g=0.0025)
+    # the cue ramps from 2.0 to 3.5 mg: 3.2 mg gives 0.8
+    assert wake_evidence(c, 0.0032 / 0.0030, on) == pytest.approx(0.8)
+    # at its own floor the part is not restless, whatever its level
+    rested = drowsy_jerk(floor_g=0.004, min_floor_g=0.004)
+    assert wake_evidence(rested, 1.0, on) == 0.0
+
+
+def test_sway_cue_ramps_from_half_to_one_and_a_half_times_its_limit():
+    lim = CFG.awake_sway_deg
+    assert evidence(drowsy_jerk(sway_deg=0.5 * lim)) == 0.0
+    assert evidence(drowsy_jerk(sway_deg=lim)) == pytest.approx(0.5)
+    assert evidence(drowsy_jerk(sway_deg=1.5 * lim)) == pytest.approx(1.0)
+    assert judge(drowsy_jerk(sway_deg=1.5 * lim), CFG)[0] == "wake_burst"
+    assert judge(drowsy_jerk(sway_deg=lim), CFG)[0] == "hypnic_jerk"
 
 
 def test_limit_must_be_positive():
