@@ -55,6 +55,23 @@ def test_wander_does_not_depend_on_the_split(rows, cuts):
     np.testing.assert_array_equal(whole.ends, split.ends)
 
 
+def test_pending_samples_survive_the_callers_buffer_reuse():
+    """The detector hands over views of its own buffer and later overwrites it."""
+    fs = 50.0
+    t, acc = quiet_night(fs, 60.0, seed=7)
+    acc = add_sway(t, acc, 5.0, 55.0, amp_deg=2.0)
+    whole = EpochContext(epoch=250, angle_deg=10.0, active_fraction=0.3, keep_s=600.0)
+    feed(whole, t, acc, [])
+    reused = EpochContext(epoch=250, angle_deg=10.0, active_fraction=0.3, keep_s=600.0)
+    scratch = np.empty((3, 100))
+    for a in range(0, len(t), 100):  # blocks of 100 samples, shorter than an epoch of 250
+        b = min(a + 100, len(t))
+        scratch[:, : b - a] = acc[a:b].T
+        reused.update(t[a:b], scratch[:, : b - a], np.zeros(b - a, dtype=bool), np.zeros(b - a))
+        scratch[:] = np.nan  # the caller moves on and overwrites its buffer
+    np.testing.assert_array_equal(whole.wander, reused.wander)
+
+
 def test_jerk_after_awake_sway_is_a_wake_burst():
     fs = 100.0
     t, acc = quiet_night(fs, 400.0, seed=2)

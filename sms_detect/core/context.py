@@ -69,7 +69,7 @@ class EpochContext:
             self.first_time = float(time[0])
         need = self.epoch - self._p_n
         if n < need:
-            self._pending.append(acc)
+            self._pending.append(acc.copy())  # the caller may reuse its buffer
             self._p_act += np.count_nonzero(above)
             self._p_n += n
             return
