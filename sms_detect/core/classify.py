@@ -91,15 +91,16 @@ def wake_evidence(c: Candidate, floor_ratio: float, cfg: DetectorConfig) -> floa
     Each cue ramps from 0 to 1 across a band centred on its limit: stillness before the
     burst (1 at ``pre_still_s / 2`` s or less, 0 from ``2 * pre_still_s``), the fraction of
     active epochs (``max_active_fraction`` +- a third), the noise floor over the rested
-    floor (``awake_floor_ratio`` +- ``WAKE_RATIO_BAND``) and the absolute floor
+    floor (``awake_floor_ratio`` +- ``WAKE_RATIO_BAND``), the absolute floor
     (``awake_floor_g`` -20 %/+40 %, counted only above ``AWAKE_ABS_MIN_RATIO`` x the rested
-    floor) and the postural sway before it (``awake_sway_deg`` x 0.5 to x 1.5). Several
-    moderate cues together count like one strong one.
+    floor; 0: not used) and the postural sway before the burst (``awake_sway_deg`` x 0.5 to
+    x 1.5, in degrees; 0: not used). Several moderate cues together count like one strong
+    one.
 
     Parameters
     ----------
     c : Candidate
-        The burst (quiet_s in s, active_fraction 0..1, floor_g in g).
+        The burst (quiet_s in s, active_fraction 0..1, floor_g in g, sway_deg in degrees).
     floor_ratio : float
         Its noise floor over the reference floor (ratio).
     cfg : DetectorConfig

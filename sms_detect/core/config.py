@@ -138,16 +138,18 @@ class DetectorConfig:
     sway_window_s : float
         Look-back (s) over which the sway before a burst is measured.
     wake_evidence_limit : float
-        The four cues of wake before a burst (stillness shorter than ``pre_still_s``, active
+        The cues of wake before a burst (stillness shorter than ``pre_still_s``, active
         fraction above ``max_active_fraction``, floor ratio above ``awake_floor_ratio``,
-        floor above ``awake_floor_g``) each ramp from 0 to 1 across a band around their
-        limit (see :func:`sms_detect.core.classify.wake_evidence`); a burst whose summed
-        evidence reaches this (> 0) is a ``wake_burst``. One cue well past its limit is
+        floor above ``awake_floor_g`` and sway above ``awake_sway_deg``, the last two only
+        when set) each ramp from 0 to 1 across a band around their limit (see
+        :func:`sms_detect.core.classify.wake_evidence`); a burst whose summed evidence
+        reaches this (> 0) is a ``wake_burst``. One cue well past its limit is
         enough, and so are two moderate ones: each cue alone is a noisy proxy of
         wakefulness (epochs are 5 s long, floors fluctuate), so a hard limit on each one
         both passes bursts amid several weak signs of wake and rejects jerks that touch
-        one limit by chance. On the tuning nights (seeds 5000-5111) this kept 10 more jerks
-        than the hard limits at the same number of false positives.
+        one limit by chance. On the tuning nights (seeds 5000-5111), before the sway cue
+        existed, this kept 10 more jerks than the hard limits at the same number of false
+        positives.
     epoch_s : float
         Context epoch length (s), as in van Hees et al. 2018 (5 s).
     epoch_angle_deg : float

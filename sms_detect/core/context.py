@@ -80,10 +80,11 @@ class EpochContext:
         # blocks they came in: the same additions in the same order, so the same bits.
         sums = np.empty((cuts.shape[0], 3))
         first = np.concatenate([*self._pending, acc[:, :need]], axis=1)
+        # concatenate keeps its inputs' memory order; rows must be contiguous, as below
         sums[0] = np.add.reduce(np.ascontiguousarray(first), axis=-1)
         if done > need:
             whole = acc[:, need:done]
-            if whole.strides[1] != whole.itemsize:  # rows must be contiguous, as in `first`
+            if whole.strides[1] != whole.itemsize:
                 whole = np.ascontiguousarray(whole)
             whole = whole.reshape(3, -1, self.epoch)  # a view
             sums[1:] = np.add.reduce(whole, axis=-1).T
@@ -107,9 +108,9 @@ class EpochContext:
         self.floors = np.concatenate([self.floors, ends_floor])
         self.wander = np.concatenate([self.wander, wander])
         self._prev_angle = float(ang[-1])
-        rest = n - cuts[-1]
-        self._pending = [acc[:, cuts[-1] :].copy()] if n > done else []
-        self._p_act = np.count_nonzero(above[cuts[-1] :]) if rest else 0
+        rest = n - done
+        self._pending = [acc[:, done:].copy()] if rest else []
+        self._p_act = np.count_nonzero(above[done:]) if rest else 0
         self._p_n = rest
         self._prune(float(time[-1]))
 
