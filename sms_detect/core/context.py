@@ -150,7 +150,7 @@ class EpochContext:
 
     def median_wander_in(self, start: float, stop: float) -> float:
         """Median epoch-to-epoch turn of the gravity direction (degrees) over the epochs
-        ending in ``(start, stop]`` (0 when there is none)."""
+        ending in ``(start, stop]`` (times in s; 0 when there is none)."""
         lo, hi = self._span(start, stop)
         return float(np.median(self.wander[lo:hi])) if hi > lo else 0.0
 
