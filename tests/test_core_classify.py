@@ -85,3 +85,26 @@ def test_new_parameters_reject_negative_values(name):
 def test_limit_must_be_positive():
     with pytest.raises(ValueError, match="wake_evidence_limit"):
         DetectorConfig(wake_evidence_limit=0.0)
+
+
+@pytest.mark.parametrize("since, label", [
+    (20.0, "hypnic_jerk"),   # 20 s after an accepted jerk: the same sleep-onset cluster
+    (89.0, "hypnic_jerk"),
+    (91.0, "wake_burst"),    # past jerk_cluster_s: the arousal counts as wake again
+    (2.0, "wake_burst"),     # closer than a train's longest interval: maybe its next beat
+    (float("inf"), "wake_burst"),
+])
+def test_wake_cues_do_not_count_within_a_jerk_cluster(since, label):
+    # moved 2 s before (the arousal after an earlier jerk): a strong cue of wake on its own
+    c = drowsy_jerk(quiet_s=2.0, active_fraction=0.4, since_jerk_s=since)
+    assert judge(c, CFG)[0] == label
+    off = DetectorConfig(jerk_cluster_s=0.0)
+    assert judge(c, off)[0] == "wake_burst"
+
+
+def test_jerk_cluster_keeps_the_other_rules():
+    # within a cluster the burst must still look like a jerk, and be calm after
+    c = drowsy_jerk(quiet_s=2.0, since_jerk_s=20.0, offset=101.5)  # 1.5 s long
+    assert judge(c, CFG)[0] == "movement"
+    c = drowsy_jerk(quiet_s=2.0, since_jerk_s=20.0, peak_acc=0.03)
+    assert judge(c, CFG)[0] == "twitch"

@@ -48,7 +48,8 @@ class Candidate:
     band-passed envelope when the burst began and ``min_floor_g`` the lowest floor seen so
     far in the stream (the sensor's own noise once the wearer has rested); ``sway_deg`` the
     median turn of the gravity direction from one 5-s epoch to the next before the burst
-    (degrees).
+    (degrees); ``since_jerk_s`` the time since the onset of the last earlier burst on this
+    sensor judged a hypnic jerk (s; inf: none).
     """
 
     onset: float
@@ -66,6 +67,7 @@ class Candidate:
     active_after: float = 0.0
     floor_after_ratio: float = 1.0
     sway_deg: float = 0.0
+    since_jerk_s: float = np.inf
     label: str = ""
     confidence: float = 0.0
     base_label: str = ""
@@ -163,6 +165,8 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     ref = max(c.min_floor_g, cfg.floor_ref_min_g)
     floor_ratio = c.floor_g / ref if ref > 0 else 1.0
     wake = wake_evidence(c, floor_ratio, cfg)
+    if cfg.train_max_interval_s <= c.since_jerk_s < cfg.jerk_cluster_s:
+        wake = 0.0  # the same sleep-onset cluster: the earlier jerk's arousal is not wake
     if (wake >= cfg.wake_evidence_limit
             or c.active_after > cfg.max_active_after
             or c.floor_after_ratio > cfg.max_floor_after_ratio):

@@ -46,7 +46,7 @@ from sms_detect.core.filters import (
 from sms_detect.core.noise import NoiseFloor, greater_into
 from sms_detect.core.series import chain_bounds
 from sms_detect.core.validate import check_block, check_shapes, looks_like_ms2
-from sms_detect.types import Event
+from sms_detect.types import HYPNIC_JERK, Event
 
 #: Raw samples of look-ahead the glitch test needs.
 LOOKAHEAD = 2
@@ -177,6 +177,7 @@ class StreamingDetector:
         self._await_ctx: list[Candidate] = []
         self._provisional: list[Event] = []
         self._flushed = False
+        self._last_jerk_onset = -np.inf
         #: Samples processed so far.
         self.n_samples = 0
         #: Glitch samples replaced so far.
@@ -480,6 +481,7 @@ class StreamingDetector:
             active_fraction=self._ctx.active_fraction_in(before - cfg.activity_window_s, before),
             sway_deg=self._ctx.median_wander_in(before - cfg.sway_window_s, before),
             near_gap=near_gap,
+            since_jerk_s=onset - self._last_jerk_onset,  # final value: when judged in order
             floor_g=float(self._w_floor[w_on]),
             min_floor_g=float(self._w_min[w_on]),
         )
@@ -533,8 +535,11 @@ class StreamingDetector:
             fl = self._ctx.median_floor_in(a0, a1)
             c.floor_after_ratio = fl / c.min_floor_g if np.isfinite(fl) and c.min_floor_g > 0 \
                 else 1.0
+            c.since_jerk_s = c.onset - self._last_jerk_onset
             c.label, c.confidence = judge(c, cfg)
             c.base_label = c.label
+            if c.label == HYPNIC_JERK:
+                self._last_jerk_onset = c.onset
             self._cands.append(c)
 
     def _judge_with_lf(self, c: Candidate, until: float) -> None:

@@ -1,0 +1,57 @@
+"""Sleep starts recur: a jerk after the arousal that an earlier jerk caused is still a jerk."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sms_detect.core import DetectorConfig, StreamingDetector, detect
+from tests.signals import add_jerk, add_movement, quiet_night
+
+FS = 100.0
+
+
+def cluster_night():
+    """Still for 150 s, a jerk, its arousal (a 3-s movement 2 s later), a second jerk 10 s
+    after the first; then a movement at 300 s and a burst 8 s after it with no jerk before."""
+    t, acc = quiet_night(FS, 400.0, seed=4)
+    add_jerk(t, acc, 150.0, peak_g=0.8)
+    add_movement(t, acc, 152.0, duration_s=3.0, turn_deg=15.0)
+    add_jerk(t, acc, 160.0, peak_g=0.6)
+    add_movement(t, acc, 300.0, duration_s=3.0, turn_deg=15.0)
+    add_jerk(t, acc, 308.0, peak_g=0.6)
+    return t, acc
+
+
+def labels(events) -> dict[int, str]:
+    return {round(e.onset): e.label for e in events if e.duration < 1.0}
+
+
+def test_second_jerk_of_a_cluster_is_a_jerk():
+    t, acc = cluster_night()
+    got = labels(detect(t, acc, FS))
+    assert got[150] == "hypnic_jerk"
+    assert got[160] == "hypnic_jerk"
+    # the same burst after the same movement, but with no jerk before it: a wake burst
+    assert got[308] == "wake_burst"
+    # the cluster rule is what decides: without it the second jerk is a wake burst too
+    off = labels(detect(t, acc, FS, DetectorConfig(jerk_cluster_s=0.0)))
+    assert off[150] == "hypnic_jerk"
+    assert off[160] == "wake_burst"
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(1, 40_000 - 1), max_size=12))
+def test_cluster_labels_do_not_depend_on_the_split(cuts):
+    t, acc = cluster_night()
+    whole = detect(t, acc, FS)
+    det = StreamingDetector(FS)
+    got = []
+    edges = [0, *sorted(set(cuts)), len(t)]
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        got += det.push(t[a:b], acc[a:b])
+    got += det.flush()
+    key = lambda e: (e.onset, e.label, e.confidence)  # noqa: E731
+    assert sorted(map(key, got)) == sorted(map(key, whole))
+    assert np.isfinite([e.confidence for e in got]).all()
