@@ -628,7 +628,13 @@ class StreamingDetector:
         pm = [c for c in members
               if c.base_label != "twitch" and c.duration <= PLM_MAX_DURATION_S]
         pon = np.array([c.onset for c in pm])
-        p_first, p_last = chain_bounds(pon, cfg.plm_min_interval_s, cfg.plm_max_interval_s)
+        # a change of posture (turning over) is a large body movement, not a leg movement: it
+        # ends a PLM series and joins none (WASM 2016: a movement that is not a candidate
+        # leg movement ends the sequence)
+        posture = np.array([c.orientation_deg > cfg.max_orientation_change_deg for c in pm],
+                           dtype=bool)
+        p_first, p_last = chain_bounds(pon, cfg.plm_min_interval_s, cfg.plm_max_interval_s,
+                                       posture)
         like = np.array([c.base_label == "movement" or c.duration >= cfg.plm_like_duration_s
                          for c in pm], dtype=float)
         plm_of = {id(c): i for i, c in enumerate(pm)}

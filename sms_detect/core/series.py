@@ -6,7 +6,8 @@ onset-to-onset intervals all lie in ``[lo, hi]`` is part of a train or series:
   Mov Disord 16:1182), ALMA (0.1-0.5 s at ~1-2 Hz, Chervin et al. 2003, Mov Disord 18:551),
   rhythmic movement disorder (0.5-2 Hz) -> intervals 0.25-3.5 s, >= 4 bursts;
 - PLM series: AASM (Berry et al. 2018): movements 0.5-10 s, >= 4, intervals 5-90 s
-  (WASM 2016, Ferri et al., Sleep Med 26:86: 10-90 s).
+  (WASM 2016, Ferri et al., Sleep Med 26:86: 10-90 s). A movement that is not a candidate
+  leg movement (turning over) ends a series (WASM 2016).
 """
 
 from __future__ import annotations
@@ -14,16 +15,21 @@ from __future__ import annotations
 import numpy as np
 
 
-def chain_bounds(onsets: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+def chain_bounds(
+    onsets: np.ndarray, lo: float, hi: float, breakers: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """For each onset (s, sorted), the first and last index of the chain it belongs to.
 
-    Consecutive onsets whose interval lies in ``[lo, hi]`` (s) are linked.
+    Consecutive onsets whose interval lies in ``[lo, hi]`` (s) are linked, unless one of the
+    two is a breaker (``breakers``: bool per onset), which ends a chain and joins none.
     """
     n = onsets.shape[0]
     if n == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     d = np.diff(onsets)
     link = (d >= lo) & (d <= hi)
+    if breakers is not None:
+        link &= ~breakers[:-1] & ~breakers[1:]
     new = np.concatenate([[True], ~link])
     gid = np.cumsum(new) - 1
     first = np.flatnonzero(new)
