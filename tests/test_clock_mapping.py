@@ -113,3 +113,47 @@ def test_bad_tick_rate_and_mapping_before_observe() -> None:
         ClockMapper(0)
     with pytest.raises(RuntimeError):
         ClockMapper(1000).host_of_tick(5)
+
+
+def _frames(fs: float, n: int, seconds: float, first_late_s: float) -> tuple[list, list, list]:
+    """BLE-like frames of ``n`` samples (ticks, last tick, arrival) of a device on time, with
+    2 ms latency except the first frame, ``first_late_s`` late (the host was busy then)."""
+    per_tick = TICK_HZ / fs
+    ticks, last, arrival = [], [], []
+    for k0 in range(0, int(seconds * fs), n):
+        k = np.arange(k0, k0 + n)
+        ticks.append(np.round(k * per_tick).astype(np.int64))
+        last.append(int(ticks[-1][-1]))
+        arrival.append(100.0 + k[-1] / fs + 0.002 + (first_late_s if k0 == 0 else 0.0))
+    return ticks, last, arrival
+
+
+def test_first_frame_latency_is_caught_up_fast_without_time_going_back() -> None:
+    """The anchor is the first frame's arrival: a first frame 0.3 s late made every sample
+    0.3 s late, corrected at only ``max_slew`` (60 s at BLE's 0.005 s/s), so one limb of a
+    two-sensor recording lagged the other by more than the merge tolerance for a minute."""
+    fs, n = 100.0, 10  # our BLE firmware: about 100 ms of samples per notification
+    ticks, last, arrival = _frames(fs, n, 20.0, first_late_s=0.3)
+    cm = ClockMapper(TICK_HZ, max_slew=0.005, max_catchup=0.1)
+    mapped = []
+    for tk, lt, ar in zip(ticks, last, arrival, strict=True):
+        cm.observe(lt, ar)
+        mapped.append(np.asarray(cm.host_of_tick(tk)))
+    t = np.concatenate(mapped)
+    err = t - (100.0 + np.arange(t.size) / fs)
+    assert err[0] > 0.29  # fooled by the first frame...
+    assert np.max(np.abs(err[t - t[0] >= 4.0])) < 0.010  # ...for a few seconds only
+    # a continuous catch-up: intervals shrink by at most 10%, also across frames
+    assert np.min(np.diff(t)) >= 0.9 / fs - 1e-9
+    assert np.max(np.diff(t)) <= 1.0 / fs + 1e-6
+
+
+def test_catch_up_defaults_to_max_slew_and_is_bounded() -> None:
+    ticks, last, arrival = _frames(100.0, 10, 10.0, first_late_s=0.3)
+    cm = ClockMapper(TICK_HZ, max_slew=0.005)
+    assert cm.max_catchup == 0.005
+    for lt, ar in zip(last, arrival, strict=True):
+        cm.observe(lt, ar)
+    assert cm.host_of_tick(last[-1]) - arrival[-1] > 0.2  # 10 s at 0.005 s/s: still late
+    with pytest.raises(ValueError):
+        ClockMapper(TICK_HZ, max_catchup=0.5)

@@ -505,6 +505,11 @@ PROTOCOLS: dict[str, type[SensorProtocol]] = {
 #: What a source hands out, in order (the same items as the serial source's ``poll``).
 Item = SampleBlock | Gap | DeviceInfo
 
+#: Rate (s per s) at which a sensor's sample times move earlier once its clock mapping is
+#: shown to be late (see :class:`~sms_detect.devices.clock.ClockMapper`): a first frame
+#: 1 s late is absorbed in 10 s, sample intervals shrinking by at most 10% meanwhile.
+CLOCK_CATCHUP = 0.1
+
 
 @dataclass
 class BleSource:
@@ -587,7 +592,13 @@ class BleSource:
                 self._pending_gap = "dropped"
             clock = self._clock
             if clock is None or clock.tick_hz != d.tick_hz:
-                clock = self._clock = ClockMapper(d.tick_hz, wrap_bits=d.wrap_bits, max_slew=0.005)
+                # the anchor is the first frame's arrival, late by that frame's latency (a
+                # busy host, a radio retry): catch up fast once later frames show it, so the
+                # sensors of a recording agree on time well within merge_sensor_tol_s soon
+                # after every (re)connection (at 0.005 s/s alone, 0.3 s took a minute)
+                clock = self._clock = ClockMapper(
+                    d.tick_hz, wrap_bits=d.wrap_bits, max_slew=0.005, max_catchup=CLOCK_CATCHUP
+                )
             clock.observe(int(d.ticks[-1]), arrival)
             t = np.asarray(clock.host_of_tick(d.ticks), dtype=np.float64) - self.time_origin
             if self._last_time is not None:

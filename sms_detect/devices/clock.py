@@ -8,8 +8,12 @@ when latency is smallest. :class:`ClockMapper` estimates that lower envelope: th
 those minima with one-sided rejection of windows spoiled by a latency burst, shifted down
 under all kept minima. Any arrival below the line (impossible for the true mapping) lowers it
 at once. The mapping actually applied follows the estimate with a bounded slew so that sample
-times stay increasing. 32-bit tick wrap-around is unwrapped; :meth:`ClockMapper.reanchor`
-starts afresh after a reconnect or a device restart, keeping the skew estimate.
+times stay increasing: slowly when the estimate rises (``max_slew``), possibly faster when an
+arrival has shown the mapping to be late (``max_catchup``; the first frame's latency, which
+sets the anchor, is such an error), and continuously: within each frame the samples are
+spread over the change, so a catch-up never puts a frame's first sample before the previous
+frame's last. 32-bit tick wrap-around is unwrapped; :meth:`ClockMapper.reanchor` starts
+afresh after a reconnect or a device restart, keeping the skew estimate.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ class ClockMapper:
         Number of most recent window minima used for the fit (60 x 60 s = 1 h).
     max_slew : float
         Largest rate (s per s) at which the applied mapping moves towards the estimate.
+    max_catchup : float, optional
+        Largest rate (s per s) at which the applied mapping moves *earlier* towards a lower
+        estimate (an arrival, e.g. the second frame's, showed it late); sample intervals
+        shrink by at most this fraction meanwhile. Below 0.5. Default: ``max_slew``.
     max_skew : float
         Largest believable rate difference of the two clocks (1e-3 = 1000 ppm).
     envelope_tol_s : float
@@ -42,7 +50,9 @@ class ClockMapper:
     Notes
     -----
     ``host = device_s + offset + skew * device_s`` where ``device_s`` is the unwrapped tick
-    count since the anchor divided by ``tick_hz``.
+    count since the anchor divided by ``tick_hz``; between the two newest observations the
+    mapping runs straight from where the older one's tick was put to where the newest one's
+    is put (so it is continuous while the line moves).
     """
 
     def __init__(
@@ -53,15 +63,20 @@ class ClockMapper:
         window_s: float = 60.0,
         history_windows: int = 60,
         max_slew: float = 0.02,
+        max_catchup: float | None = None,
         max_skew: float = 1e-3,
         envelope_tol_s: float = 0.005,
     ) -> None:
         if tick_hz <= 0:
             raise ValueError("tick_hz must be positive")
+        catchup = max_slew if max_catchup is None else max_catchup
+        if not 0 <= catchup < 0.5:
+            raise ValueError("max_catchup (default: max_slew) must be in [0, 0.5)")
         self.tick_hz = float(tick_hz)
         self.modulus = 1 << wrap_bits
         self.window_s = float(window_s)
         self.max_slew = float(max_slew)
+        self.max_catchup = float(catchup)
         self.max_skew = float(max_skew)
         self.envelope_tol_s = float(envelope_tol_s)
         self._history: deque[tuple[float, float]] = deque(maxlen=history_windows)
@@ -86,6 +101,9 @@ class ClockMapper:
         self.skew = self._prior_skew
         self._applied = (0.0, self._prior_skew)
         self._last_d = 0.0
+        #: (d0, h0, d1, h1): device times of the two newest observations (d0 < d1) and the
+        #: host times they are mapped to; ticks between them are mapped on that segment
+        self._ramp: tuple[float, float, float, float] | None = None
 
     @property
     def anchored(self) -> bool:
@@ -122,11 +140,26 @@ class ClockMapper:
         return self._last_ext + rel
 
     def to_host(self, device_s: float | np.ndarray) -> float | np.ndarray:
-        """Host time (s) of device time(s) ``device_s`` with the mapping now applied."""
+        """Host time (s) of device time(s) ``device_s`` with the mapping now applied.
+
+        Between the two newest observations: on the segment joining where they were put
+        (continuous with what the previous frame was given); elsewhere on the applied line.
+        """
         c, s = self._applied
+        ramp = self._ramp
         if isinstance(device_s, float | int):
+            if ramp is not None and ramp[0] <= device_s < ramp[2]:
+                d0, h0, d1, h1 = ramp
+                return h0 + (device_s - d0) * (h1 - h0) / (d1 - d0)
             return device_s + c + s * device_s
-        return device_s + c + s * np.asarray(device_s)
+        x = np.asarray(device_s)
+        host = x + c + s * x
+        if ramp is not None:
+            d0, h0, d1, h1 = ramp
+            inside = (x >= d0) & (x < d1)
+            if np.any(inside):
+                host = np.where(inside, h0 + (x - d0) * (h1 - h0) / (d1 - d0), host)
+        return host
 
     def host_of_tick(self, tick: int | np.ndarray) -> float | np.ndarray:
         """Host time (s) of raw tick(s): ``to_host(device_seconds(tick))``."""
@@ -157,6 +190,8 @@ class ClockMapper:
         ext = self._unwrap(int(tick))
         self._last_ext = max(self._last_ext, ext)
         d = ext / self.tick_hz
+        d0 = self._last_d
+        h0 = float(self.to_host(d0))  # where the previous observation's tick was put
         o = arrival - d
         # window of minima: short at first, growing to window_s
         win_len = min(self.window_s, max(5.0, d / 6.0))
@@ -173,6 +208,10 @@ class ClockMapper:
         if below < 0:
             self.offset += below
         self._slew(d)
+        self._ramp = None
+        if d > d0:
+            c, s = self._applied
+            self._ramp = (d0, h0, d, d + c + s * d)
 
     def _refit(self) -> None:
         """Fit the envelope line through the window minima.
@@ -222,7 +261,8 @@ class ClockMapper:
         c_a, s_a = self._applied
         now = c_a + s_a * d
         target = self.offset + self.skew * d
-        step = max(self.max_slew * max(d - self._last_d, 0.0), 0.0)
-        delta = min(max(target - now, -step), step)
+        elapsed = max(d - self._last_d, 0.0)
+        # later: at most max_slew; earlier (the mapping was shown to be late): max_catchup
+        delta = min(max(target - now, -self.max_catchup * elapsed), self.max_slew * elapsed)
         self._applied = (now + delta - self.skew * d, self.skew)
         self._last_d = d
