@@ -145,7 +145,10 @@ class DetectorConfig:
         drifts off again (frequent ones are a cause of sleep-onset insomnia, ICSD-3), so
         the earlier jerk's arousal is not evidence that the sleeper was awake. Closer
         than a rhythmic train's longest interval, a burst may be the train's next beat and
-        gets no exemption. 0 turns this off. On the tuning nights (seeds 5000-5111) 90 s
+        gets no exemption. In a recording of several sensors the same window makes a
+        one-arm jerk after a whole-body jerk keep its label without
+        ``single_limb_min_confidence`` (see :func:`sms_detect.core.merge.in_cluster_alone`).
+        0 turns both off. On the tuning nights (seeds 5000-5111) 90 s
         raised F1 from 0.771 to 0.787 (false positives 0.30 to 0.33 per hour); without the
         lower limit, 30-120 s gave 0.777-0.784.
     wake_evidence_limit : float
@@ -201,13 +204,18 @@ class DetectorConfig:
     max_quiet_s : float
         Longest stillness (s) before a hypnic jerk: a jerk-like burst after this long
         without movement falls in established sleep, not at sleep onset (label
-        ``sleep_burst``).
+        ``sleep_burst``). Actigraphy scores sleep from 5 min without a change of arm angle
+        over 5 degrees (van Hees et al. 2015, PLoS One 10:e0142533); 10 min, twice that,
+        leaves room for a slow transition. Lowered from 30 min: on the tuning nights (seeds
+        5000-5111) false positives fell from 0.34 to 0.25 per hour (PLM in N2 after long
+        stillness) for 6 of 370 jerks lost.
     merge_sensor_tol_s : float
         Onsets on two sensors closer than this (s) are one whole-body event.
     single_limb_min_confidence : float
         In a recording of several sensors, a hypnic jerk seen by one sensor only needs at
         least this confidence (0..1), else it is labelled ``limb_jerk``: most whole-body jerks
-        reach both limbs, a hand's flick only one; 0 turns this off.
+        reach both limbs, a hand's flick only one; 0 turns this off. Not needed by a one-arm
+        jerk in the cluster of a whole-body jerk (``jerk_cluster_s``).
     """
 
     band_low_hz: float = 1.0
@@ -266,7 +274,7 @@ class DetectorConfig:
     plm_window: int = 4
     plm_min_like_fraction: float = 0.6
     plm_max_interval_spread: float = 0.5
-    max_quiet_s: float = 1800.0
+    max_quiet_s: float = 600.0
     merge_sensor_tol_s: float = 0.1
     single_limb_min_confidence: float = 0.95
 

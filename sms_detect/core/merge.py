@@ -26,8 +26,28 @@ def canonical_order(names: list[str]) -> list[str]:
     return sorted(names, key=key)
 
 
+#: Sites of the arm (see :func:`in_cluster_alone`).
+ARM_SITES = SITE_ORDER[:3]
+
 #: Labels that outrank a hypnic-jerk judgement from another sensor (series evidence).
 _SERIES = ("rhythmic", "plm")
+
+
+def in_cluster_alone(e: Event, last_body_jerk: float, config: DetectorConfig) -> bool:
+    """Whether a one-limb event belongs to the sleep-onset cluster of a whole-body jerk.
+
+    True for an event of an arm sensor (name containing wrist, arm or hand) starting
+    ``train_max_interval_s`` to ``jerk_cluster_s`` s after the onset ``last_body_jerk`` (s)
+    of a hypnic jerk seen on several limbs. Sleep starts recur while the sleeper drifts off
+    again and are often partial, on one limb (Walters 2007; ICSD-3), so such a one-arm jerk
+    needs no more than a one-sensor night does. Legs are left out: foot tremor, ALMA and PLM,
+    one-leg movements that look like a single jerk, gather at the same sleep onset.
+    """
+    since = e.onset - last_body_jerk
+    return (
+        config.train_max_interval_s <= since < config.jerk_cluster_s
+        and any(site in e.sensor.lower() for site in ARM_SITES)
+    )
 
 
 def _combine(
@@ -35,11 +55,14 @@ def _combine(
     order: list[str],
     single_min_conf: float,
     alone: Callable[[Event], bool] | None = None,
+    in_cluster: bool = False,
 ) -> Event:
     if len(group) == 1:
         e = group[0]
         if alone is not None and alone(e):
             return e  # no other sensor was recording then: judged as in a one-sensor night
+        if in_cluster:
+            return e  # a partial sleep start after a whole-body one: see in_cluster_alone
         if len(order) > 1 and e.label == HYPNIC_JERK and e.confidence < single_min_conf:
             return replace(e, label="limb_jerk")
         return e
@@ -85,6 +108,7 @@ def merge_until(
     config: DetectorConfig,
     until: float,
     alone: Callable[[Event], bool] | None = None,
+    last_body_jerk: float = -np.inf,
 ) -> tuple[list[Event], list[Event]]:
     """Merge events of different sensors whose onsets lie within ``tol_s`` (s) of each other.
 
@@ -94,7 +118,8 @@ def merge_until(
     label ``hypnic_jerk`` if any member is one (unless a member belongs to a rhythmic train
     or PLM series, whose label wins). In a recording of several sensors a jerk that only one
     limb saw is labelled ``limb_jerk`` unless its confidence reaches
-    ``single_limb_min_confidence``.
+    ``single_limb_min_confidence`` or it is a one-arm jerk in the cluster of a whole-body
+    jerk (:func:`in_cluster_alone`).
 
     Parameters
     ----------
@@ -112,6 +137,9 @@ def merge_until(
         ``alone(event)`` is True when no other sensor was recording at the event's onset
         (the others were disconnected): a one-limb jerk there is kept as it is, as in a
         one-sensor recording, instead of needing ``single_limb_min_confidence``.
+    last_body_jerk : float, optional
+        Onset (s) of the last hypnic jerk seen on several sensors in events merged before
+        (by earlier calls; see :func:`last_body_jerk_in`).
 
     Returns
     -------
@@ -135,9 +163,24 @@ def merge_until(
             group.append(pending[j])
             seen.add(pending[j].sensor)
             j += 1
-        out.append(_combine(group, order, config.single_limb_min_confidence, alone))
+        in_cluster = len(group) == 1 and in_cluster_alone(group[0], last_body_jerk, config)
+        merged = _combine(group, order, config.single_limb_min_confidence, alone, in_cluster)
+        if len(group) > 1 and merged.label == HYPNIC_JERK:
+            last_body_jerk = merged.onset
+        out.append(merged)
         i = j
     return out, pending[i:]
+
+
+def last_body_jerk_in(merged: list[Event], since: float = -np.inf) -> float:
+    """Onset (s) of the last hypnic jerk seen on several sensors in ``merged`` (or ``since``).
+
+    Merged events name all their sensors joined by "+" (see :func:`merge_until`).
+    """
+    for e in reversed(merged):
+        if e.label == HYPNIC_JERK and "+" in e.sensor and e.onset > since:
+            return e.onset
+    return since
 
 
 class MultiSensorDetector:
@@ -186,6 +229,7 @@ class MultiSensorDetector:
         self._spans: dict[str, list[list[float]]] = {s: [] for s in rates}
         self._last: dict[str, float] = {}
         self._released = -np.inf
+        self._last_body_jerk = -np.inf
         self._provisional: list[Event] = []
 
     # ------------------------------------------------------------------ public API
@@ -299,6 +343,8 @@ class MultiSensorDetector:
             self._pending = [e for e in self._pending if e.onset + tol >= self._released]
             late.sort(key=lambda e: e.onset)
         alone = self._alone if any(self._spans.values()) else None
-        merged, self._pending = merge_until(self._pending, self.order, self.cfg, safe, alone)
+        merged, self._pending = merge_until(self._pending, self.order, self.cfg, safe, alone,
+                                            self._last_body_jerk)
+        self._last_body_jerk = last_body_jerk_in(merged, self._last_body_jerk)
         self._released = max(self._released, safe)
         return late + merged
