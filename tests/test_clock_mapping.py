@@ -157,3 +157,23 @@ def test_catch_up_defaults_to_max_slew_and_is_bounded() -> None:
     assert cm.host_of_tick(last[-1]) - arrival[-1] > 0.2  # 10 s at 0.005 s/s: still late
     with pytest.raises(ValueError):
         ClockMapper(TICK_HZ, max_catchup=0.5)
+
+
+def test_an_old_frame_delivered_again_does_not_turn_time_back() -> None:
+    """During a catch-up, a repeated old frame must not move the mapping of later frames."""
+    tick_hz, fs, n = 1_000_000, 100.0, 10
+    cm = ClockMapper(tick_hz, max_slew=0.005, max_catchup=0.1)
+    frames = list(range(0, 3000, n))
+    order = frames[:6] + [frames[3]] + frames[6:]  # frame 3 arrives again, later
+    prev = -np.inf
+    for j, k0 in enumerate(order):
+        k = np.arange(k0, k0 + n)
+        ticks = np.round(k * tick_hz / fs).astype(np.int64)
+        late = 0.3 if j == 0 else (0.05 if j == 6 else 0.0)  # first frame late: catch-up
+        cm.observe(int(ticks[-1]), 100.0 + k[-1] / fs + 0.002 + late)
+        t = np.asarray(cm.host_of_tick(ticks))
+        if j == 6:
+            continue  # the duplicate itself is dropped by the source
+        assert t[0] > prev, j
+        assert np.all(np.diff(t) > 0)
+        prev = t[-1]

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from sms_detect.core import DetectorConfig
-from sms_detect.core.classify import Candidate, judge, wake_evidence
+from sms_detect.core.classify import Candidate, in_jerk_cluster, judge, wake_evidence
 
 CFG = DetectorConfig()
 
@@ -108,3 +108,11 @@ def test_jerk_cluster_keeps_the_other_rules():
     assert judge(c, CFG)[0] == "movement"
     c = drowsy_jerk(quiet_s=2.0, since_jerk_s=20.0, peak_acc=0.03)
     assert judge(c, CFG)[0] == "twitch"
+
+
+def test_cluster_window_edges():
+    assert not in_jerk_cluster(CFG.train_max_interval_s - 1e-9, CFG)
+    assert in_jerk_cluster(CFG.train_max_interval_s, CFG)
+    assert in_jerk_cluster(CFG.jerk_cluster_s - 1e-9, CFG)
+    assert not in_jerk_cluster(CFG.jerk_cluster_s, CFG)
+    assert not in_jerk_cluster(float("inf"), CFG)

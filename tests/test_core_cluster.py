@@ -55,3 +55,34 @@ def test_cluster_labels_do_not_depend_on_the_split(cuts):
     key = lambda e: (e.onset, e.label, e.confidence)  # noqa: E731
     assert sorted(map(key, got)) == sorted(map(key, whole))
     assert np.isfinite([e.confidence for e in got]).all()
+
+
+def _provisional(t, acc, cuts) -> list[tuple[float, str]]:
+    det = StreamingDetector(FS)
+    edges = [0, *sorted(set(cuts)), len(t)]
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        det.push(t[a:b], acc[a:b])
+    det.flush()
+    return [(e.onset, e.label) for e in det.take_provisional()]
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.integers(1, 40_000 - 1), max_size=12))
+def test_early_labels_do_not_depend_on_the_split(cuts):
+    """The first (provisional) judgements see the cluster the same way for any blocks."""
+    t, acc = cluster_night()
+    whole = _provisional(t, acc, [])
+    assert (160.0, "hypnic_jerk") in [(round(on), lab) for on, lab in whole]
+    assert _provisional(t, acc, cuts) == whole
+
+
+def test_a_jerk_inside_a_cluster_does_not_extend_it():
+    t, acc = quiet_night(FS, 400.0, seed=4)
+    add_jerk(t, acc, 150.0, peak_g=0.8)                   # opens a cluster until 240 s
+    add_movement(t, acc, 182.0, duration_s=3.0, turn_deg=15.0)
+    add_jerk(t, acc, 190.0, peak_g=0.6)                   # inside: a jerk despite the arousal
+    add_movement(t, acc, 252.0, duration_s=3.0, turn_deg=15.0)
+    add_jerk(t, acc, 260.0, peak_g=0.6)                   # 110 s after the opener: outside
+    got = labels(detect(t, acc, FS))
+    assert got[150] == "hypnic_jerk" and got[190] == "hypnic_jerk"
+    assert got[260] == "wake_burst"  # the jerk at 190 s (in the cluster) did not extend it

@@ -48,8 +48,8 @@ class Candidate:
     band-passed envelope when the burst began and ``min_floor_g`` the lowest floor seen so
     far in the stream (the sensor's own noise once the wearer has rested); ``sway_deg`` the
     median turn of the gravity direction from one 5-s epoch to the next before the burst
-    (degrees); ``since_jerk_s`` the time since the onset of the last earlier burst on this
-    sensor judged a hypnic jerk (s; inf: none).
+    (degrees); ``since_jerk_s`` the time since the onset of the jerk that opened the latest
+    sleep-onset cluster on this sensor (s; inf: none; see :func:`in_jerk_cluster`).
     """
 
     onset: float
@@ -126,6 +126,25 @@ def wake_evidence(c: Candidate, floor_ratio: float, cfg: DetectorConfig) -> floa
     return ev
 
 
+def in_jerk_cluster(since_jerk_s: float, cfg: DetectorConfig) -> bool:
+    """Whether a burst lies in the sleep-onset cluster opened by an earlier jerk.
+
+    Parameters
+    ----------
+    since_jerk_s : float
+        Time (s) from the onset of the jerk that opened the cluster to the burst's onset
+        (inf: none).
+    cfg : DetectorConfig
+        ``train_max_interval_s`` and ``jerk_cluster_s`` (s) bound the window.
+
+    Returns
+    -------
+    bool
+        True from ``train_max_interval_s`` up to (not including) ``jerk_cluster_s``.
+    """
+    return cfg.train_max_interval_s <= since_jerk_s < cfg.jerk_cluster_s
+
+
 def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     """Label a burst from its own features and causal context.
 
@@ -165,7 +184,7 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     ref = max(c.min_floor_g, cfg.floor_ref_min_g)
     floor_ratio = c.floor_g / ref if ref > 0 else 1.0
     wake = wake_evidence(c, floor_ratio, cfg)
-    if cfg.train_max_interval_s <= c.since_jerk_s < cfg.jerk_cluster_s:
+    if in_jerk_cluster(c.since_jerk_s, cfg):
         wake = 0.0  # the same sleep-onset cluster: the earlier jerk's arousal is not wake
     if (wake >= cfg.wake_evidence_limit
             or c.active_after > cfg.max_active_after

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import signal
 
 from sms_detect.core.bursts import bursts_from_runs
-from sms_detect.core.classify import Candidate, judge
+from sms_detect.core.classify import Candidate, in_jerk_cluster, judge
 from sms_detect.core.config import DetectorConfig
 from sms_detect.core.context import EpochContext
 from sms_detect.core.features import (
@@ -177,7 +177,10 @@ class StreamingDetector:
         self._await_ctx: list[Candidate] = []
         self._provisional: list[Event] = []
         self._flushed = False
-        self._last_jerk_onset = -np.inf
+        # onset (s) of the jerk that opened the latest sleep-onset cluster: for the final
+        # judgements (made in onset order) and for the first, provisional ones
+        self._cluster_onset = -np.inf
+        self._prov_cluster_onset = -np.inf
         #: Samples processed so far.
         self.n_samples = 0
         #: Glitch samples replaced so far.
@@ -481,11 +484,13 @@ class StreamingDetector:
             active_fraction=self._ctx.active_fraction_in(before - cfg.activity_window_s, before),
             sway_deg=self._ctx.median_wander_in(before - cfg.sway_window_s, before),
             near_gap=near_gap,
-            since_jerk_s=onset - self._last_jerk_onset,  # final value: when judged in order
+            since_jerk_s=onset - self._prov_cluster_onset,  # set anew for the final judgement
             floor_g=float(self._w_floor[w_on]),
             min_floor_g=float(self._w_min[w_on]),
         )
         self._judge_with_lf(cand, offset + cfg.post_s)
+        if cand.label == HYPNIC_JERK and not in_jerk_cluster(cand.since_jerk_s, cfg):
+            self._prov_cluster_onset = onset
         self._provisional.append(self._event(cand))
         self._await.append(cand)
 
@@ -535,11 +540,14 @@ class StreamingDetector:
             fl = self._ctx.median_floor_in(a0, a1)
             c.floor_after_ratio = fl / c.min_floor_g if np.isfinite(fl) and c.min_floor_g > 0 \
                 else 1.0
-            c.since_jerk_s = c.onset - self._last_jerk_onset
+            c.since_jerk_s = c.onset - self._cluster_onset
             c.label, c.confidence = judge(c, cfg)
             c.base_label = c.label
-            if c.label == HYPNIC_JERK:
-                self._last_jerk_onset = c.onset
+            if c.label == HYPNIC_JERK and not in_jerk_cluster(c.since_jerk_s, cfg):
+                # a jerk judged with the cues of wake counted opens a cluster; one judged
+                # inside a cluster does not extend it (else one false jerk could exempt
+                # every later burst of a restless evening)
+                self._cluster_onset = c.onset
             self._cands.append(c)
 
     def _judge_with_lf(self, c: Candidate, until: float) -> None:
@@ -625,19 +633,19 @@ class StreamingDetector:
         members = [c for c in cands if c.base_label != "artifact"]
         on = np.array([c.onset for c in members])
         t_first, t_last = chain_bounds(on, cfg.train_min_interval_s, cfg.train_max_interval_s)
-        pm = [c for c in members
-              if c.base_label != "twitch" and c.duration <= PLM_MAX_DURATION_S]
+        pm = [c for c in members if c.base_label != "twitch"]
         pon = np.array([c.onset for c in pm])
-        # a change of posture (turning over) is a large body movement, not a leg movement: it
-        # ends a PLM series and joins none (WASM 2016: a movement that is not a candidate
-        # leg movement ends the sequence)
-        posture = np.array([c.orientation_deg > cfg.max_orientation_change_deg for c in pm],
-                           dtype=bool)
+        # a movement that is not a candidate leg movement (longer than 10 s, or a change of
+        # posture: turning over, a large body movement) ends a PLM series and joins none
+        # (WASM 2016)
+        breaks = np.array([c.duration > PLM_MAX_DURATION_S
+                           or c.orientation_deg > cfg.max_orientation_change_deg for c in pm],
+                          dtype=bool)
         p_first, p_last = chain_bounds(pon, cfg.plm_min_interval_s, cfg.plm_max_interval_s,
-                                       posture)
+                                       breaks)
         like = np.array([c.base_label == "movement" or c.duration >= cfg.plm_like_duration_s
                          for c in pm], dtype=float)
-        plm_of = {id(c): i for i, c in enumerate(pm)}
+        plm_of = {id(c): i for i, c in enumerate(pm) if not breaks[i]}
         k = cfg.plm_window
         out: list[Event] = []
         for i, c in enumerate(members):

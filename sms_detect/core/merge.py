@@ -36,12 +36,27 @@ _SERIES = ("rhythmic", "plm")
 def in_cluster_alone(e: Event, last_body_jerk: float, config: DetectorConfig) -> bool:
     """Whether a one-limb event belongs to the sleep-onset cluster of a whole-body jerk.
 
-    True for an event of an arm sensor (name containing wrist, arm or hand) starting
-    ``train_max_interval_s`` to ``jerk_cluster_s`` s after the onset ``last_body_jerk`` (s)
-    of a hypnic jerk seen on several limbs. Sleep starts recur while the sleeper drifts off
-    again and are often partial, on one limb (Walters 2007; ICSD-3), so such a one-arm jerk
-    needs no more than a one-sensor night does. Legs are left out: foot tremor, ALMA and PLM,
-    one-leg movements that look like a single jerk, gather at the same sleep onset.
+    Sleep starts are contractions "of the body or of one or more segments" at sleep onset,
+    and a strong one wakes the sleeper, who then falls asleep again (ICSD-3): after a
+    whole-body jerk, a jerk of one arm is expected and needs no more than in a one-sensor
+    night. Legs are left out: foot tremor, ALMA and PLM, one-leg movements that can look
+    like a single jerk, gather at the same sleep onset.
+
+    Parameters
+    ----------
+    e : Event
+        A one-sensor event (onset in s). Its sensor counts as an arm when its name contains
+        wrist, arm or hand (case-insensitive, as in :data:`SITE_ORDER`; so "alarm" would
+        count too, and "L" or "R" would not).
+    last_body_jerk : float
+        Onset (s) of the last hypnic jerk seen on several sensors (-inf: none).
+    config : DetectorConfig
+        The window: ``train_max_interval_s`` up to ``jerk_cluster_s`` (s) after that onset.
+
+    Returns
+    -------
+    bool
+        True when ``e`` is on an arm and inside the window.
     """
     since = e.onset - last_body_jerk
     return (
@@ -109,7 +124,7 @@ def merge_until(
     until: float,
     alone: Callable[[Event], bool] | None = None,
     last_body_jerk: float = -np.inf,
-) -> tuple[list[Event], list[Event]]:
+) -> tuple[list[Event], list[Event], float]:
     """Merge events of different sensors whose onsets lie within ``tol_s`` (s) of each other.
 
     Greedy in onset order: a group starts at the earliest unmerged event and takes the next
@@ -139,7 +154,7 @@ def merge_until(
         one-sensor recording, instead of needing ``single_limb_min_confidence``.
     last_body_jerk : float, optional
         Onset (s) of the last hypnic jerk seen on several sensors in events merged before
-        (by earlier calls; see :func:`last_body_jerk_in`).
+        (by earlier calls: pass on what the last call returned).
 
     Returns
     -------
@@ -147,6 +162,8 @@ def merge_until(
         Merged events, in onset order.
     rest : list of Event
         Events not yet merged.
+    last_body_jerk : float
+        Onset (s) of the last hypnic jerk on several sensors so far (for the next call).
     """
     tol_s = config.merge_sensor_tol_s
     rank = {s: i for i, s in enumerate(order)}
@@ -169,18 +186,7 @@ def merge_until(
             last_body_jerk = merged.onset
         out.append(merged)
         i = j
-    return out, pending[i:]
-
-
-def last_body_jerk_in(merged: list[Event], since: float = -np.inf) -> float:
-    """Onset (s) of the last hypnic jerk seen on several sensors in ``merged`` (or ``since``).
-
-    Merged events name all their sensors joined by "+" (see :func:`merge_until`).
-    """
-    for e in reversed(merged):
-        if e.label == HYPNIC_JERK and "+" in e.sensor and e.onset > since:
-            return e.onset
-    return since
+    return out, pending[i:], last_body_jerk
 
 
 class MultiSensorDetector:
@@ -202,8 +208,10 @@ class MultiSensorDetector:
       it is (as in a one-sensor night), not demoted to ``limb_jerk`` for lack of a limb that
       was not recording (with three or more sensors, the ones still present still count);
     - when it pushes again it is present again (implicitly), from its first new sample on,
-      with a new detector (noise floor, activity context and series start afresh, as at
-      the start of a recording), so it never re-emits an event of its released past;
+      with a new detector (noise floor, activity context, series and its own sleep-onset
+      cluster start afresh, as at the start of a recording), so it never re-emits an event
+      of its released past; the whole-body cluster of the merge (see
+      :func:`in_cluster_alone`) is kept across the absence;
     - an event of the returning sensor whose onset lies before what was already released
       (possible only when its new data starts before the other sensors' decided time, e.g.
       a sensor declared absent while merely lagging) cannot be merged any more: it is
@@ -343,8 +351,8 @@ class MultiSensorDetector:
             self._pending = [e for e in self._pending if e.onset + tol >= self._released]
             late.sort(key=lambda e: e.onset)
         alone = self._alone if any(self._spans.values()) else None
-        merged, self._pending = merge_until(self._pending, self.order, self.cfg, safe, alone,
-                                            self._last_body_jerk)
-        self._last_body_jerk = last_body_jerk_in(merged, self._last_body_jerk)
+        merged, self._pending, self._last_body_jerk = merge_until(
+            self._pending, self.order, self.cfg, safe, alone, self._last_body_jerk
+        )
         self._released = max(self._released, safe)
         return late + merged

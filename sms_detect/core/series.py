@@ -21,7 +21,21 @@ def chain_bounds(
     """For each onset (s, sorted), the first and last index of the chain it belongs to.
 
     Consecutive onsets whose interval lies in ``[lo, hi]`` (s) are linked, unless one of the
-    two is a breaker (``breakers``: bool per onset), which ends a chain and joins none.
+    two is a breaker, which ends a chain and joins none.
+
+    Parameters
+    ----------
+    onsets : ndarray
+        Burst onsets (s), increasing.
+    lo, hi : float
+        Shortest and longest interval (s) that links two consecutive onsets.
+    breakers : ndarray of bool, optional
+        Per onset: True for a burst that ends any chain (a chain of its own).
+
+    Returns
+    -------
+    first, last : ndarray of int
+        Per onset, the index of the first and of the last onset of its chain.
     """
     n = onsets.shape[0]
     if n == 0:

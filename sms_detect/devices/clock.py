@@ -207,11 +207,12 @@ class ClockMapper:
         below = o - (self.offset + self.skew * d)
         if below < 0:
             self.offset += below
-        self._slew(d)
-        self._ramp = None
         if d > d0:
+            self._slew(d)
             c, s = self._applied
             self._ramp = (d0, h0, d, d + c + s * d)
+        # else: an old or repeated frame; the envelope learns from it, the mapping applied
+        # to later samples stays where it was (times keep increasing)
 
     def _refit(self) -> None:
         """Fit the envelope line through the window minima.
