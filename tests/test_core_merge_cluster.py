@@ -85,3 +85,35 @@ def test_cluster_is_carried_across_releases_of_the_live_merge():
     assert [e for _, e in out] == batch
     when = {round(e.onset): c for c, e in out}
     assert when[40] < when[80]  # released by different calls: the cluster was carried
+
+
+def test_the_whole_body_cluster_survives_an_absence_of_the_other_sensor():
+    """Ankle away 60-100 s: a weak one-arm jerk after its return is still in the cluster of
+    the whole-body jerk at 40 s; one long after it is not."""
+    cfg = CFG.with_overrides({"plm_max_interval_s": 10.0})
+    fs = 100.0
+    t, wrist = quiet_night(fs, 300.0, seed=1)
+    _, ankle = quiet_night(fs, 300.0, seed=2)
+    add_jerk(t, wrist, 40.0, peak_g=1.0)
+    add_jerk(t, ankle, 40.02, peak_g=1.0, axis=(0.2, 1.0, 0.4))
+    for on in (110.0, 250.0):
+        add_jerk(t, wrist, on, peak_g=0.3)  # confidence under single_limb_min_confidence
+    multi = MultiSensorDetector({"wrist": fs, "ankle": fs}, cfg)
+    out: list[Event] = []
+    away = (t >= 60.0) & (t < 100.0)
+    last_ankle = None
+    for k in range(0, len(t), 100):
+        sl = slice(k, k + 100)
+        out += multi.push("wrist", t[sl], wrist[sl])
+        m = ~away[sl]
+        if m.any():
+            out += multi.push("ankle", t[sl][m], ankle[sl][m])
+            last_ankle = float(t[sl][m][-1])
+        elif "ankle" not in multi.absent:
+            out += multi.set_absent("ankle", last_ankle)
+    out += multi.flush()
+    got = {round(e.onset): (e.sensor, e.label) for e in out}
+    assert got[40] == ("wrist+ankle", "hypnic_jerk")
+    assert got[110] == ("wrist", "hypnic_jerk")  # 70 s after, the ankle back: the cluster
+    assert got[250] == ("wrist", "limb_jerk")    # 210 s after: outside it
+    assert multi.n_late == 0
