@@ -25,14 +25,19 @@ def _run(args: list[str], timeout: float = 60.0) -> subprocess.CompletedProcess[
 
 @pytest.mark.parametrize(
     ("sensors", "rate"),
-    [([], 50.0), (["--sensor", "wrist", "--sensor", "ankle"], 25.0)],
-    ids=["one-sensor", "two-sensors"],
+    [
+        ([], 50.0),
+        (["--sensor", "wrist", "--sensor", "ankle"], 25.0),
+        # absence declared only on a reported link loss, not on a lag
+        (["--sensor", "wrist", "--sensor", "ankle", "--absent-after", "0"], 25.0),
+    ],
+    ids=["one-sensor", "two-sensors", "two-sensors-absent-on-link-loss-only"],
 )
 def test_demo_ble_records_the_sample_night(tmp_path: Path, sensors: list[str], rate: float) -> None:
     out = tmp_path / "demo.h5"
     proc = _run(["--demo", "--ble", *sensors, "--speed", "40", "--duration", "8", "-o", str(out)])
     assert proc.returncode == 0, proc.stderr
-    names = sensors[1::2] or ["wrist"]
+    names = [sensors[i + 1] for i, a in enumerate(sensors) if a == "--sensor"] or ["wrist"]
     for line in proc.stdout.splitlines():
         ev = json.loads(line)
         assert ev["final"] is True and ev["sensor"] in {*names, "wrist+ankle"}
@@ -60,6 +65,8 @@ def test_demo_ble_records_the_sample_night(tmp_path: Path, sensors: list[str], r
         (["--ble", "AA", "--serial", "/dev/null"], "cannot be combined"),
         (["--serial", "/dev/null", "--sensor", "a", "--sensor", "b"], "several --sensor names"),
         ([], "give a sensor"),
+        (["--demo", "--absent-after", "-1"], "--absent-after must be >= 0 s"),
+        (["--demo", "--absent-after", "nan"], "--absent-after must be >= 0 s"),
     ],
 )
 def test_bad_ble_arguments_give_one_line_errors(args: list[str], message: str) -> None:

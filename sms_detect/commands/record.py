@@ -92,6 +92,10 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--batch", type=float, default=0.1, metavar="S",
                    help="handle input at most every S seconds (default 0.1; 0 = at once; "
                    "larger saves CPU, delays events by up to S)")  # fmt: skip
+    p.add_argument("--absent-after", type=float, default=None, metavar="S",
+                   help="several sensors: declare a sensor absent once its newest sample is S "
+                   "seconds behind another's (default 5; 0 = only when its link is "
+                   "reported down); the others' events then flow without it")  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true", help="no status line on stderr")
     add_param_options(p)
     return p
@@ -236,7 +240,7 @@ def _ble_source(args: argparse.Namespace, t0: float) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``record``; returns the exit status."""
-    from sms_detect.record import LiveSession, utc_now
+    from sms_detect.record import ABSENT_AFTER_S, LiveSession, utc_now
 
     if args.ble is not None:
         if args.serial or args.source:
@@ -248,6 +252,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.sensor and len(args.sensor) > 1:
         raise InputError("several --sensor names need several sensors (--ble)")
     sensor = args.sensor[0] if args.sensor else "wrist"
+    absent_after = ABSENT_AFTER_S if args.absent_after is None else args.absent_after
+    if not absent_after >= 0:  # also NaN
+        raise InputError(f"--absent-after must be >= 0 s, got {args.absent_after}")
     config = config_from_args(args)
     if args.output is not None and args.output.exists() and not args.overwrite:
         raise InputError(f"{args.output}: already exists (use --overwrite to replace it)")
@@ -294,6 +301,7 @@ def run(args: argparse.Namespace) -> int:
             duration=args.duration,
             device_wait_s=0.0 if args.source == "stdin" else (10.0 if args.ble else 2.5),
             batch_s=max(0.0, args.batch),
+            absent_after_s=absent_after,
         )
     except BaseException:
         source.close()
