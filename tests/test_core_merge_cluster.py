@@ -54,15 +54,26 @@ def test_only_a_whole_body_jerk_opens_a_cluster():
     assert labels(out)[-1] == (30.0, "wrist", "limb_jerk")
 
 
-def test_cluster_is_carried_across_releases_of_the_live_merge():
-    # a short PLM window, so that each jerk is decided (and released) on its own
-    cfg = CFG.with_overrides({"plm_max_interval_s": 10.0})
-    fs = 100.0
-    t, wrist = quiet_night(fs, 200.0, seed=1)
-    _, ankle = quiet_night(fs, 200.0, seed=2)
+#: A short PLM window, so that each jerk is decided (and released) on its own.
+FAST = CFG.with_overrides({"plm_max_interval_s": 10.0})
+FS = 100.0
+
+
+def body_jerk_night(seconds: float, arm_jerks: tuple[float, ...]):
+    """Wrist and ankle at rest, a whole-body jerk at 40 s and weak one-arm jerks (0.3 g,
+    confidence under single_limb_min_confidence) at ``arm_jerks`` s."""
+    t, wrist = quiet_night(FS, seconds, seed=1)
+    _, ankle = quiet_night(FS, seconds, seed=2)
     add_jerk(t, wrist, 40.0, peak_g=1.0)
     add_jerk(t, ankle, 40.02, peak_g=1.0, axis=(0.2, 1.0, 0.4))
-    add_jerk(t, wrist, 80.0, peak_g=0.3)  # a weak one-arm jerk 40 s later
+    for on in arm_jerks:
+        add_jerk(t, wrist, on, peak_g=0.3)
+    return t, wrist, ankle
+
+
+def test_cluster_is_carried_across_releases_of_the_live_merge():
+    cfg, fs = FAST, FS
+    t, wrist, ankle = body_jerk_night(200.0, (80.0,))  # a weak one-arm jerk 40 s later
     batch = merge_sensor_events(
         detect(t, wrist, fs, cfg, "wrist") + detect(t, ankle, fs, cfg, "ankle"), ORDER, cfg)
     got = {round(e.onset): (e.sensor, e.label, e.confidence) for e in batch}
@@ -90,14 +101,8 @@ def test_cluster_is_carried_across_releases_of_the_live_merge():
 def test_the_whole_body_cluster_survives_an_absence_of_the_other_sensor():
     """Ankle away 60-100 s: a weak one-arm jerk after its return is still in the cluster of
     the whole-body jerk at 40 s; one long after it is not."""
-    cfg = CFG.with_overrides({"plm_max_interval_s": 10.0})
-    fs = 100.0
-    t, wrist = quiet_night(fs, 300.0, seed=1)
-    _, ankle = quiet_night(fs, 300.0, seed=2)
-    add_jerk(t, wrist, 40.0, peak_g=1.0)
-    add_jerk(t, ankle, 40.02, peak_g=1.0, axis=(0.2, 1.0, 0.4))
-    for on in (110.0, 250.0):
-        add_jerk(t, wrist, on, peak_g=0.3)  # confidence under single_limb_min_confidence
+    cfg, fs = FAST, FS
+    t, wrist, ankle = body_jerk_night(300.0, (110.0, 250.0))
     multi = MultiSensorDetector({"wrist": fs, "ankle": fs}, cfg)
     out: list[Event] = []
     away = (t >= 60.0) & (t < 100.0)
