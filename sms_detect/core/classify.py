@@ -145,6 +145,16 @@ def in_jerk_cluster(since_jerk_s: float, cfg: DetectorConfig) -> bool:
     return cfg.train_max_interval_s <= since_jerk_s < cfg.jerk_cluster_s
 
 
+def opens_jerk_cluster(c: Candidate, cfg: DetectorConfig) -> bool:
+    """Whether a judged burst opens a sleep-onset cluster: a hypnic jerk judged with the
+    cues of wake counted, i.e. not inside an earlier cluster (``c.since_jerk_s`` in s).
+
+    A jerk inside a cluster does not extend it, else one false jerk could exempt every
+    later burst of a restless evening.
+    """
+    return c.label == HYPNIC_JERK and not in_jerk_cluster(c.since_jerk_s, cfg)
+
+
 def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     """Label a burst from its own features and causal context.
 

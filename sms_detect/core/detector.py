@@ -26,7 +26,7 @@ import numpy as np
 from scipy import signal
 
 from sms_detect.core.bursts import bursts_from_runs
-from sms_detect.core.classify import Candidate, in_jerk_cluster, judge
+from sms_detect.core.classify import Candidate, judge, opens_jerk_cluster
 from sms_detect.core.config import DetectorConfig
 from sms_detect.core.context import EpochContext
 from sms_detect.core.features import (
@@ -46,7 +46,7 @@ from sms_detect.core.filters import (
 from sms_detect.core.noise import NoiseFloor, greater_into
 from sms_detect.core.series import chain_bounds
 from sms_detect.core.validate import check_block, check_shapes, looks_like_ms2
-from sms_detect.types import HYPNIC_JERK, Event
+from sms_detect.types import Event
 
 #: Raw samples of look-ahead the glitch test needs.
 LOOKAHEAD = 2
@@ -489,7 +489,7 @@ class StreamingDetector:
             min_floor_g=float(self._w_min[w_on]),
         )
         self._judge_with_lf(cand, offset + cfg.post_s)
-        if cand.label == HYPNIC_JERK and not in_jerk_cluster(cand.since_jerk_s, cfg):
+        if opens_jerk_cluster(cand, cfg):
             self._prov_cluster_onset = onset
         self._provisional.append(self._event(cand))
         self._await.append(cand)
@@ -543,10 +543,7 @@ class StreamingDetector:
             c.since_jerk_s = c.onset - self._cluster_onset
             c.label, c.confidence = judge(c, cfg)
             c.base_label = c.label
-            if c.label == HYPNIC_JERK and not in_jerk_cluster(c.since_jerk_s, cfg):
-                # a jerk judged with the cues of wake counted opens a cluster; one judged
-                # inside a cluster does not extend it (else one false jerk could exempt
-                # every later burst of a restless evening)
+            if opens_jerk_cluster(c, cfg):
                 self._cluster_onset = c.onset
             self._cands.append(c)
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from sms_detect.core.classify import in_jerk_cluster
 from sms_detect.core.config import DetectorConfig
 from sms_detect.core.detector import StreamingDetector
 from sms_detect.types import HYPNIC_JERK, Event
@@ -15,19 +16,20 @@ from sms_detect.types import HYPNIC_JERK, Event
 SITE_ORDER = ("wrist", "arm", "hand", "ankle", "leg", "foot")
 
 
+#: Sites of the arm: the first ones of :data:`SITE_ORDER` (see :func:`in_cluster_alone`).
+ARM_SITES = SITE_ORDER[:3]
+
+
+def site_rank(name: str) -> int:
+    """Index in :data:`SITE_ORDER` of the first site whose word a sensor name contains
+    (case-insensitive), or ``len(SITE_ORDER)`` when none does."""
+    low = name.lower()
+    return next((i for i, site in enumerate(SITE_ORDER) if site in low), len(SITE_ORDER))
+
+
 def canonical_order(names: list[str]) -> list[str]:
     """Order sensor names for joining: wrist-like, then ankle-like sites, then the rest."""
-
-    def key(name: str) -> tuple[int, str]:
-        low = name.lower()
-        rank = next((i for i, site in enumerate(SITE_ORDER) if site in low), len(SITE_ORDER))
-        return rank, low
-
-    return sorted(names, key=key)
-
-
-#: Sites of the arm (see :func:`in_cluster_alone`).
-ARM_SITES = SITE_ORDER[:3]
+    return sorted(names, key=lambda name: (site_rank(name), name.lower()))
 
 #: Labels that outrank a hypnic-jerk judgement from another sensor (series evidence).
 _SERIES = ("rhythmic", "plm")
@@ -46,8 +48,8 @@ def in_cluster_alone(e: Event, last_body_jerk: float, config: DetectorConfig) ->
     ----------
     e : Event
         A one-sensor event (onset in s). Its sensor counts as an arm when its name contains
-        wrist, arm or hand (case-insensitive, as in :data:`SITE_ORDER`; so "alarm" would
-        count too, and "L" or "R" would not).
+        wrist, arm or hand (:func:`site_rank`; so "alarm" would count too, and "L" or "R"
+        would not).
     last_body_jerk : float
         Onset (s) of the last hypnic jerk seen on several sensors (-inf: none).
     config : DetectorConfig
@@ -58,10 +60,8 @@ def in_cluster_alone(e: Event, last_body_jerk: float, config: DetectorConfig) ->
     bool
         True when ``e`` is on an arm and inside the window.
     """
-    since = e.onset - last_body_jerk
-    return (
-        config.train_max_interval_s <= since < config.jerk_cluster_s
-        and any(site in e.sensor.lower() for site in ARM_SITES)
+    return in_jerk_cluster(e.onset - last_body_jerk, config) and (
+        site_rank(e.sensor) < len(ARM_SITES)
     )
 
 

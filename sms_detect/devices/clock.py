@@ -146,20 +146,14 @@ class ClockMapper:
         (continuous with what the previous frame was given); elsewhere on the applied line.
         """
         c, s = self._applied
-        ramp = self._ramp
-        if isinstance(device_s, float | int):
-            if ramp is not None and ramp[0] <= device_s < ramp[2]:
-                d0, h0, d1, h1 = ramp
-                return h0 + (device_s - d0) * (h1 - h0) / (d1 - d0)
-            return device_s + c + s * device_s
-        x = np.asarray(device_s)
+        x = np.asarray(device_s, dtype=np.float64)
         host = x + c + s * x
-        if ramp is not None:
-            d0, h0, d1, h1 = ramp
+        if self._ramp is not None:
+            d0, h0, d1, h1 = self._ramp
             inside = (x >= d0) & (x < d1)
             if np.any(inside):
                 host = np.where(inside, h0 + (x - d0) * (h1 - h0) / (d1 - d0), host)
-        return host
+        return float(host) if host.ndim == 0 else host
 
     def host_of_tick(self, tick: int | np.ndarray) -> float | np.ndarray:
         """Host time (s) of raw tick(s): ``to_host(device_seconds(tick))``."""
@@ -262,7 +256,7 @@ class ClockMapper:
         c_a, s_a = self._applied
         now = c_a + s_a * d
         target = self.offset + self.skew * d
-        elapsed = max(d - self._last_d, 0.0)
+        elapsed = d - self._last_d  # > 0: called only for a newer observation
         # later: at most max_slew; earlier (the mapping was shown to be late): max_catchup
         delta = min(max(target - now, -self.max_catchup * elapsed), self.max_slew * elapsed)
         self._applied = (now + delta - self.skew * d, self.skew)
