@@ -76,7 +76,9 @@ def test_sway_cue_ramps_from_half_to_one_and_a_half_times_its_limit():
     assert judge(drowsy_jerk(sway_deg=lim), CFG)[0] == "hypnic_jerk"
 
 
-@pytest.mark.parametrize("name", ["awake_sway_deg", "sway_window_s", "wake_evidence_limit"])
+@pytest.mark.parametrize(
+    "name", ["awake_sway_deg", "sway_window_s", "wake_evidence_limit", "jerk_cluster_s"]
+)
 def test_new_parameters_reject_negative_values(name):
     with pytest.raises(ValueError, match=f"parameter {name} must be >= 0"):
         DetectorConfig().with_overrides({name: "-0.1"})
