@@ -15,13 +15,33 @@ def quiet_night(fs: float, seconds: float, seed: int = 0, noise_g: float = 0.002
 
 
 def add_jerk(t, acc, onset_s: float, peak_g: float = 0.5, freq_hz: float = 5.0,
-             decay_s: float = 0.08, length_s: float = 0.4, axis=(1.0, -0.6, 0.3)):
-    """Add a biphasic damped transient starting at ``onset_s`` (``peak_g``: envelope amplitude)."""
+             sigma_s: float = 0.05, axis=(1.0, -0.6, 0.3)):
+    """Add a jerk beginning near ``onset_s``: a biphasic ``freq_hz`` sine under a Gaussian of
+    ``sigma_s`` s, scaled to a peak of ``peak_g`` g. It is odd about its centre, so it
+    integrates to zero: the limb is at rest again afterwards, as a real limb is."""
+    u = t - (onset_s + 2.0 * sigma_s)
+    sel = np.abs(u) < 4.0 * sigma_s
+    pulse = np.sin(2 * np.pi * freq_hz * u[sel]) * np.exp(-0.5 * (u[sel] / sigma_s) ** 2)
+    pulse *= peak_g / np.abs(pulse).max()
+    d = np.asarray(axis, float) / np.linalg.norm(axis)
+    acc[sel] += pulse[:, None] * d[None, :]
+    return acc
+
+
+def add_weak_jerk(t, acc, onset_s: float):
+    """Add a slower, weaker jerk (0.3 g, 3 Hz, ~0.55 s): still a ``hypnic_jerk``, but of
+    confidence ~0.87, under ``single_limb_min_confidence``."""
+    return add_jerk(t, acc, onset_s, peak_g=0.3, freq_hz=3.0, sigma_s=0.12)
+
+
+def add_leg_movement(t, acc, onset_s: float, peak_g: float = 0.4, freq_hz: float = 2.0,
+                     decay_s: float = 0.3, length_s: float = 1.0):
+    """Add a smooth ~0.7 s leg movement (a damped ``freq_hz`` sine from ``onset_s``, a PLM)."""
     fs = 1.0 / np.median(np.diff(t))
     k = int(np.searchsorted(t, onset_s))
     tt = np.arange(int(length_s * fs)) / fs
     pulse = peak_g * np.sin(2 * np.pi * freq_hz * tt) * np.exp(-tt / decay_s)
-    d = np.asarray(axis, float) / np.linalg.norm(axis)
+    d = np.array([1.0, -0.6, 0.3]) / np.linalg.norm([1.0, -0.6, 0.3])
     m = min(len(tt), len(t) - k)
     acc[k:k + m] += pulse[:m, None] * d[None, :]
     return acc
@@ -39,6 +59,19 @@ def add_movement(t, acc, onset_s: float, duration_s: float = 3.0, amp_g: float =
     g = acc[k + n:, :].copy()
     rot = np.array([[1, 0, 0], [0, np.cos(th), -np.sin(th)], [0, np.sin(th), np.cos(th)]])
     acc[k + n:] = g @ rot.T
+    return acc
+
+
+def add_tilt(t, acc, onset_s: float, duration_s: float = 0.6, turn_deg: float = 20.0):
+    """Tilt the gravity direction out by ``turn_deg`` degrees and back (a sin^2 profile over
+    ``duration_s`` s): the slow part of a voluntary flick, on which a fast burst may ride."""
+    k0, k1 = np.searchsorted(t, (onset_s, onset_s + duration_s))
+    u = np.arange(k1 - k0) / max(k1 - k0, 1)
+    th = np.radians(turn_deg) * np.sin(np.pi * u) ** 2
+    c, s = np.cos(th), np.sin(th)
+    y, z = acc[k0:k1, 1].copy(), acc[k0:k1, 2].copy()
+    acc[k0:k1, 1] = c * y - s * z
+    acc[k0:k1, 2] = s * y + c * z
     return acc
 
 

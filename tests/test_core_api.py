@@ -11,7 +11,7 @@ from sms_detect.core import DetectorConfig, StreamingDetector, detect
 from sms_detect.core.detector import CHUNK
 from sms_detect.core.features import glitch_mask
 from sms_detect.io.config_file import load_config
-from tests.signals import add_jerk, add_movement, quiet_night
+from tests.signals import add_jerk, add_leg_movement, add_movement, quiet_night
 
 
 def test_wrong_shapes_nan_unsorted_and_ms2_raise_clear_errors():
@@ -84,13 +84,13 @@ def test_labels_jerk_movement_twitch_and_awake_burst():
     fs = 100.0
     t, acc = quiet_night(fs, 400.0, seed=2)
     add_jerk(t, acc, 120.0, peak_g=0.8)            # after minutes of stillness
-    add_jerk(t, acc, 60.0, peak_g=0.16)            # too small: twitch
+    add_jerk(t, acc, 60.0, peak_g=0.07)            # too small: twitch
     for m in (250.0, 270.0, 290.0, 310.0):         # restless: moving every 20 s
         add_movement(t, acc, m, duration_s=4.0, turn_deg=20.0 if m < 300 else -20.0)
     add_movement(t, acc, 330.0, duration_s=4.0)    # long, turns the limb
     add_jerk(t, acc, 340.0, peak_g=0.8)            # amid that activity: awake
     # this synthetic sensor is noisy (burst threshold ~0.056 g): a twitch limit of 0.1 g
-    # leaves room between the two for the small burst at 60 s (band-passed peak ~0.077 g)
+    # leaves room between the two for the small burst at 60 s (band-passed peak ~0.08 g)
     ev = {round(e.onset): e for e in detect(t, acc, fs, DetectorConfig(min_jerk_peak_g=0.1))}
     assert ev[120].label == "hypnic_jerk" and ev[120].confidence > 0.6
     assert ev[60].label == "twitch"
@@ -98,7 +98,7 @@ def test_labels_jerk_movement_twitch_and_awake_burst():
     assert ev[330].label in ("movement", "plm")
     assert {ev[k].label for k in (250, 270, 290, 310)} <= {"movement", "plm"}
     assert ev[340].label in ("wake_burst", "plm")  # not a jerk: amid restless movement
-    assert 0.1 < ev[120].peak_acc < 0.8
+    assert 0.6 < ev[120].peak_acc < 1.0  # the 0.8 g pulse, band-passed
     assert all(0.0 <= e.confidence <= 1.0 for e in ev.values())
 
 
@@ -127,7 +127,7 @@ def test_plm_series_relabels_its_members():
     fs = 50.0
     t, acc = quiet_night(fs, 400.0, seed=6)
     for k in range(5):  # leg movements of ~0.7 s every 25 s
-        add_jerk(t, acc, 100.0 + 25 * k, peak_g=0.4, freq_hz=2.0, decay_s=0.3, length_s=1.0)
+        add_leg_movement(t, acc, 100.0 + 25 * k)
     ev = [e for e in detect(t, acc, fs) if e.onset > 90]
     assert len(ev) == 5
     assert {e.label for e in ev} == {"plm"}
@@ -166,7 +166,8 @@ def test_jerk_during_restless_micro_motion_is_awake():
     acc[restless] += rng.normal(0.0, 0.004, (int(restless.sum()), 3))
     add_jerk(t, acc, 150.0, peak_g=0.8)
     add_jerk(t, acc, 350.0, peak_g=0.8)
-    ev = {round(e.onset): e.label for e in detect(t, acc, fs)}
+    cues = DetectorConfig(impulsive_lf_ratio=0.0)  # the floor cue alone (test_core_impulsive)
+    ev = {round(e.onset): e.label for e in detect(t, acc, fs, cues)}
     assert ev[150] == "hypnic_jerk"
     assert ev[350] == "wake_burst"
 

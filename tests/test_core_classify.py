@@ -16,7 +16,7 @@ def drowsy_jerk(**changes: float) -> Candidate:
     """A 0.5 g, 0.3 s impulsive burst after 5 min of stillness on a quiet sensor."""
     c = Candidate(onset=100.0, offset=100.3, peak_acc=0.5, peak_jerk=15.0, band_rate_hz=30.0,
                   orientation_deg=1.0, quiet_s=300.0, active_fraction=0.0, near_gap=False,
-                  lf_ratio=0.2, floor_g=0.0012, min_floor_g=0.0012)
+                  lf_ratio=0.3, floor_g=0.0012, min_floor_g=0.0012)
     return dataclasses.replace(c, **changes)
 
 
@@ -77,7 +77,8 @@ def test_sway_cue_ramps_from_half_to_one_and_a_half_times_its_limit():
 
 
 @pytest.mark.parametrize(
-    "name", ["awake_sway_deg", "sway_window_s", "wake_evidence_limit", "jerk_cluster_s"]
+    "name", ["awake_sway_deg", "sway_window_s", "wake_evidence_limit", "jerk_cluster_s",
+             "lf_ref_rate_hz", "impulsive_lf_ratio"]
 )
 def test_new_parameters_reject_negative_values(name):
     with pytest.raises(ValueError, match=f"parameter {name} must be >= 0"):

@@ -10,6 +10,9 @@ from sms_detect.core import DetectorConfig, StreamingDetector, detect
 from tests.signals import add_jerk, add_movement, quiet_night
 
 FS = 100.0
+#: The wake cues alone: a purely impulsive burst needs twice the evidence (see
+#: test_core_impulsive.py), which would hide what these tests check.
+CUES = DetectorConfig(impulsive_lf_ratio=0.0)
 
 
 def cluster_night():
@@ -30,13 +33,13 @@ def labels(events) -> dict[int, str]:
 
 def test_second_jerk_of_a_cluster_is_a_jerk():
     t, acc = cluster_night()
-    got = labels(detect(t, acc, FS))
+    got = labels(detect(t, acc, FS, CUES))
     assert got[150] == "hypnic_jerk"
     assert got[160] == "hypnic_jerk"
     # the same burst after the same movement, but with no jerk before it: a wake burst
     assert got[308] == "wake_burst"
     # the cluster rule is what decides: without it the second jerk is a wake burst too
-    off = labels(detect(t, acc, FS, DetectorConfig(jerk_cluster_s=0.0)))
+    off = labels(detect(t, acc, FS, CUES.with_overrides({"jerk_cluster_s": 0.0})))
     assert off[150] == "hypnic_jerk"
     assert off[160] == "wake_burst"
 
@@ -84,6 +87,6 @@ def test_a_jerk_inside_a_cluster_does_not_extend_it():
     add_jerk(t, acc, 190.0, peak_g=0.6)                   # inside: a jerk despite the arousal
     add_movement(t, acc, 252.0, duration_s=3.0, turn_deg=15.0)
     add_jerk(t, acc, 260.0, peak_g=0.6)                   # 110 s after the opener: outside
-    got = labels(detect(t, acc, FS))
+    got = labels(detect(t, acc, FS, CUES))
     assert got[150] == "hypnic_jerk" and got[190] == "hypnic_jerk"
     assert got[260] == "wake_burst"  # the jerk at 190 s (in the cluster) did not extend it

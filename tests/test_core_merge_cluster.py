@@ -7,7 +7,7 @@ import numpy as np
 from sms_detect.core import DetectorConfig, MultiSensorDetector, detect
 from sms_detect.core.merge import merge_sensor_events
 from sms_detect.types import Event
-from tests.signals import add_jerk, quiet_night
+from tests.signals import add_jerk, add_weak_jerk, quiet_night
 
 ORDER = ["wrist", "ankle"]
 CFG = DetectorConfig()
@@ -60,14 +60,14 @@ FS = 100.0
 
 
 def body_jerk_night(seconds: float, arm_jerks: tuple[float, ...]):
-    """Wrist and ankle at rest, a whole-body jerk at 40 s and weak one-arm jerks (0.3 g,
-    confidence under single_limb_min_confidence) at ``arm_jerks`` s."""
+    """Wrist and ankle at rest, a whole-body jerk at 40 s and weak one-arm jerks (confidence
+    under single_limb_min_confidence) at ``arm_jerks`` s."""
     t, wrist = quiet_night(FS, seconds, seed=1)
     _, ankle = quiet_night(FS, seconds, seed=2)
     add_jerk(t, wrist, 40.0, peak_g=1.0)
     add_jerk(t, ankle, 40.02, peak_g=1.0, axis=(0.2, 1.0, 0.4))
     for on in arm_jerks:
-        add_jerk(t, wrist, on, peak_g=0.3)
+        add_weak_jerk(t, wrist, on)
     return t, wrist, ankle
 
 

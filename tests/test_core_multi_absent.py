@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sms_detect.core import DetectorConfig, MultiSensorDetector, detect
 from sms_detect.core.merge import merge_sensor_events
 from sms_detect.types import Event
-from tests.signals import add_jerk, quiet_night
+from tests.signals import add_jerk, add_weak_jerk, quiet_night
 
 FS = 100.0
 #: Short PLM window: a lone burst is decided 10 s after it when nothing follows (the
@@ -26,7 +26,6 @@ CFG = DetectorConfig().with_overrides({"plm_max_interval_s": 10.0, "jerk_cluster
 #: Wrist-only jerks spaced > plm_max_interval_s: each is decided on its own.
 WRIST_ONLY = (50.0, 75.0, 100.0, 125.0, 150.0, 175.0)
 BOTH = 25.0  # a whole-body jerk on both limbs while both stream
-WEAK_G = 0.3  # a jerk of confidence ~0.89 < single_limb_min_confidence
 
 
 def _night(seconds: float = 200.0, both: tuple[float, ...] = (BOTH,)):
@@ -36,7 +35,7 @@ def _night(seconds: float = 200.0, both: tuple[float, ...] = (BOTH,)):
         add_jerk(t, wrist, on, peak_g=0.5)
         add_jerk(t, ankle, on + 0.02, peak_g=0.5, axis=(0.2, 1.0, 0.4))
     for on in WRIST_ONLY:
-        add_jerk(t, wrist, on, peak_g=WEAK_G)
+        add_weak_jerk(t, wrist, on)
     return t, wrist, ankle
 
 

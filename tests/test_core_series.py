@@ -6,7 +6,7 @@ import numpy as np
 
 from sms_detect.core import detect
 from sms_detect.core.series import chain_bounds
-from tests.signals import add_jerk, add_movement, quiet_night
+from tests.signals import add_leg_movement, add_movement, quiet_night
 
 
 def test_chain_links_intervals_in_range():
@@ -26,7 +26,7 @@ def test_a_breaker_ends_a_chain_and_joins_none():
 
 def leg_movement(t, acc, onset_s):
     """A ~0.7 s smooth leg movement (as in the PLM test of test_core_api)."""
-    add_jerk(t, acc, onset_s, peak_g=0.4, freq_hz=2.0, decay_s=0.3, length_s=1.0)
+    add_leg_movement(t, acc, onset_s)
 
 
 def test_turning_over_ends_a_plm_series():

@@ -78,9 +78,11 @@ def test_jerk_after_awake_sway_is_a_wake_burst():
     add_jerk(t, acc, 150.0, peak_g=0.8)            # after minutes of stillness
     add_sway(t, acc, 200.0, 299.0, amp_deg=2.0)    # awake: the limb wanders, well below 10 deg
     add_jerk(t, acc, 300.0, peak_g=0.8)            # the same burst, amid that sway
-    ev = {round(e.onset): e for e in detect(t, acc, fs)}
+    cues = DetectorConfig(impulsive_lf_ratio=0.0)  # the sway cue alone (see test_core_impulsive)
+    ev = {round(e.onset): e for e in detect(t, acc, fs, cues)}
     assert ev[150].label == "hypnic_jerk"
     assert ev[300].label == "wake_burst"
     # the sway cue is what decides: without it the second burst is a jerk too
-    off = {round(e.onset): e for e in detect(t, acc, fs, DetectorConfig(awake_sway_deg=0.0))}
+    no_sway = cues.with_overrides({"awake_sway_deg": 0.0})
+    off = {round(e.onset): e for e in detect(t, acc, fs, no_sway)}
     assert off[300].label == "hypnic_jerk"

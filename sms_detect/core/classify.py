@@ -126,6 +126,30 @@ def wake_evidence(c: Candidate, floor_ratio: float, cfg: DetectorConfig) -> floa
     return ev
 
 
+def lf_limit(rate: float, cfg: DetectorConfig) -> float:
+    """Largest low-frequency ratio of a hypnic jerk whose band rate is ``rate`` (1/s).
+
+    ``cfg.max_lf_ratio`` up to ``cfg.lf_ref_rate_hz``, falling with the square of the rate
+    above it (see :class:`DetectorConfig`).
+
+    Parameters
+    ----------
+    rate : float
+        The burst's band rate (1/s), about 2 pi times its dominant frequency (Hz).
+    cfg : DetectorConfig
+        ``max_lf_ratio`` (ratio) and ``lf_ref_rate_hz`` (1/s; 0: a fixed limit).
+
+    Returns
+    -------
+    float
+        The limit (ratio of the 0.2-2 Hz peak to the 1-20 Hz peak).
+    """
+    ref = cfg.lf_ref_rate_hz
+    if ref > 0 and rate > ref:
+        return cfg.max_lf_ratio * (ref / rate) ** 2
+    return cfg.max_lf_ratio
+
+
 def in_jerk_cluster(since_jerk_s: float, cfg: DetectorConfig) -> bool:
     """Whether a burst lies in the sleep-onset cluster opened by an earlier jerk.
 
@@ -189,18 +213,22 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
         return "impact", 0.5 + 0.5 * _ramp(rate, cfg.max_band_rate_hz, 2 * cfg.max_band_rate_hz)
     if rate < cfg.min_band_rate_hz:
         return "movement", 0.5 + 0.5 * _ramp(rate, cfg.min_band_rate_hz, 0.0)
-    if c.lf_ratio > cfg.max_lf_ratio:
-        return "movement", 0.5 + 0.5 * _ramp(c.lf_ratio, cfg.max_lf_ratio, 3 * cfg.max_lf_ratio)
+    lf_max = lf_limit(rate, cfg)
+    if c.lf_ratio > lf_max:
+        return "movement", 0.5 + 0.5 * _ramp(c.lf_ratio, lf_max, 3 * lf_max)
     ref = max(c.min_floor_g, cfg.floor_ref_min_g)
     floor_ratio = c.floor_g / ref if ref > 0 else 1.0
     wake = wake_evidence(c, floor_ratio, cfg)
     if in_jerk_cluster(c.since_jerk_s, cfg):
         wake = 0.0  # the same sleep-onset cluster: the earlier jerk's arousal is not wake
-    if (wake >= cfg.wake_evidence_limit
+    wake_limit = cfg.wake_evidence_limit
+    if cfg.impulsive_lf_ratio > 0:
+        wake_limit *= 1.0 + _ramp(c.lf_ratio, 2 * cfg.impulsive_lf_ratio, cfg.impulsive_lf_ratio)
+    if (wake >= wake_limit
             or c.active_after > cfg.max_active_after
             or c.floor_after_ratio > cfg.max_floor_after_ratio):
         return "wake_burst", 0.5 + 0.5 * max(
-            _ramp(wake, cfg.wake_evidence_limit, 2 * cfg.wake_evidence_limit),
+            _ramp(wake, wake_limit, 2 * wake_limit),
             _ramp(c.active_after, cfg.max_active_after, 1.0),
             _ramp(c.floor_after_ratio, cfg.max_floor_after_ratio,
                   2 * cfg.max_floor_after_ratio),
@@ -213,7 +241,7 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
         _ramp(
             c.orientation_deg, cfg.max_orientation_change_deg, 0.4 * cfg.max_orientation_change_deg
         ),
-        _ramp(c.lf_ratio, cfg.max_lf_ratio, 0.5 * cfg.max_lf_ratio),
+        _ramp(c.lf_ratio, lf_max, 0.5 * lf_max),
         _ramp(c.active_fraction, cfg.max_active_fraction, 0.0),
     ]
     return HYPNIC_JERK, 0.5 + 0.5 * float(np.mean(margins))

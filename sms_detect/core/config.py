@@ -100,6 +100,13 @@ class DetectorConfig:
     max_lf_ratio : float
         Largest ratio of a burst's 0.2-2 Hz peak to its 1-20 Hz peak for a jerk: smooth
         movements (PLM, reaching, sway) carry most of their energy below 2 Hz.
+    lf_ref_rate_hz : float
+        Above this band rate (1/s, see ``max_band_rate_hz``), the limit on the low-frequency
+        ratio falls as ``max_lf_ratio * (lf_ref_rate_hz / rate) ** 2``; 0: a fixed limit.
+        A brief burst's own spectral tail below 2 Hz shrinks as its dominant frequency
+        rises, so a fast burst with much content there rides on a slow movement: the
+        out-and-back of a voluntary flick, a PLM's hold. The reference and the square were
+        set on the tuning nights.
     awake_floor_g : float
         A noise floor near or above this (g) is a cue of restless wake (micro-movements,
         phone use); 0 (the default): not used. A resting wrist or ankle sensor's 1-20 Hz
@@ -165,6 +172,13 @@ class DetectorConfig:
         one limit by chance. On the tuning nights (seeds 5000-5111), before the sway cue
         existed, this kept 10 more jerks than the hard limits at the same number of false
         positives.
+    impulsive_lf_ratio : float
+        A burst whose low-frequency ratio (see ``max_lf_ratio``) is at most this is purely
+        impulsive and needs twice ``wake_evidence_limit`` to be a ``wake_burst``; the limit
+        falls back linearly to ``wake_evidence_limit`` at twice this ratio. 0: off. A sleep
+        start is involuntary, a brief myoclonic burst with nothing slow in it, whereas the
+        movements of wake (a flick, a reach, a scratch) are planned and carry slow
+        components; so for a burst with none, the cues of wake weigh less.
     epoch_s : float
         Context epoch length (s), as in van Hees et al. 2018 (5 s).
     epoch_angle_deg : float
@@ -216,7 +230,9 @@ class DetectorConfig:
         In a recording of several sensors, a hypnic jerk seen by one sensor only needs at
         least this confidence (0..1), else it is labelled ``limb_jerk``: most whole-body jerks
         reach both limbs, a hand's flick only one; 0 turns this off. Not needed by a one-arm
-        jerk in the cluster of a whole-body jerk (``jerk_cluster_s``).
+        jerk in the cluster of a whole-body jerk (``jerk_cluster_s``). 0.93 since the two
+        rules on slow content (``lf_ref_rate_hz``, ``impulsive_lf_ratio``) removed part of
+        the flicks it was there for; it was 0.95.
     """
 
     band_low_hz: float = 1.0
@@ -251,11 +267,13 @@ class DetectorConfig:
     max_band_rate_hz: float = 63.0
     max_orientation_change_deg: float = 25.0
     max_lf_ratio: float = 0.45
+    lf_ref_rate_hz: float = 35.0
     awake_floor_g: float = 0.0
     awake_floor_ratio: float = 1.25
     floor_ref_min_g: float = 0.0015
     pre_still_s: float = 10.0
     wake_evidence_limit: float = 0.8
+    impulsive_lf_ratio: float = 0.125
     awake_sway_deg: float = 0.2
     sway_window_s: float = 60.0
     jerk_cluster_s: float = 90.0
@@ -277,7 +295,7 @@ class DetectorConfig:
     plm_max_interval_spread: float = 0.5
     max_quiet_s: float = 600.0
     merge_sensor_tol_s: float = 0.1
-    single_limb_min_confidence: float = 0.95
+    single_limb_min_confidence: float = 0.93
 
     def __post_init__(self) -> None:
         for f in fields(self):

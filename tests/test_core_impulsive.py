@@ -1,0 +1,97 @@
+"""Slow content tells a voluntary flick from a sleep start (sms_detect.core.classify):
+a fast burst riding on a slow movement is a movement (``lf_ref_rate_hz``), and a purely
+impulsive burst needs twice the cues of wake to be a wake burst (``impulsive_lf_ratio``)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from sms_detect.core import DetectorConfig, detect
+from sms_detect.core.classify import Candidate, judge, lf_limit
+from tests.signals import add_jerk, add_sway, add_tilt, quiet_night
+
+CFG = DetectorConfig()
+FS = 100.0
+
+
+def burst(**changes: float) -> Candidate:
+    """A 0.5 g, 0.3 s burst after 5 min of stillness on a quiet sensor (band rate 30 /s)."""
+    c = Candidate(onset=100.0, offset=100.3, peak_acc=0.5, peak_jerk=15.0, band_rate_hz=30.0,
+                  orientation_deg=1.0, quiet_s=300.0, active_fraction=0.0, near_gap=False,
+                  lf_ratio=0.3, floor_g=0.0012, min_floor_g=0.0012)
+    return dataclasses.replace(c, **changes)
+
+
+def test_lf_limit_falls_with_the_square_of_the_rate_above_the_reference():
+    ref, top = CFG.lf_ref_rate_hz, CFG.max_lf_ratio
+    assert lf_limit(0.5 * ref, CFG) == top
+    assert lf_limit(ref, CFG) == top
+    assert lf_limit(2 * ref, CFG) == pytest.approx(top / 4)
+    fixed = CFG.with_overrides({"lf_ref_rate_hz": 0.0})
+    assert lf_limit(2 * ref, fixed) == top
+
+
+def test_a_fast_burst_with_slow_content_is_a_movement():
+    fast = 1.6 * CFG.lf_ref_rate_hz  # limit max_lf_ratio / 2.56 (and below max_band_rate_hz)
+    assert fast < CFG.max_band_rate_hz
+    assert judge(burst(band_rate_hz=fast, lf_ratio=0.3), CFG)[0] == "movement"
+    assert judge(burst(band_rate_hz=fast, lf_ratio=0.05), CFG)[0] == "hypnic_jerk"
+    assert judge(burst(band_rate_hz=30.0, lf_ratio=0.3), CFG)[0] == "hypnic_jerk"
+    fixed = CFG.with_overrides({"lf_ref_rate_hz": 0.0})
+    assert judge(burst(band_rate_hz=fast, lf_ratio=0.3), fixed)[0] == "hypnic_jerk"
+
+
+def test_an_impulsive_burst_needs_twice_the_cues_of_wake():
+    imp = CFG.impulsive_lf_ratio
+    one_cue = {"quiet_s": 2.0}  # moved 2 s before: one cue, fully on (1.0)
+    two_cues = {"quiet_s": 2.0, "active_fraction": 0.4}  # 2.0 >= twice the limit
+    assert judge(burst(lf_ratio=2 * imp, **one_cue), CFG)[0] == "wake_burst"
+    assert judge(burst(lf_ratio=imp, **one_cue), CFG)[0] == "hypnic_jerk"
+    assert judge(burst(lf_ratio=0.0, **one_cue), CFG)[0] == "hypnic_jerk"
+    assert judge(burst(lf_ratio=0.0, **two_cues), CFG)[0] == "wake_burst"
+    off = CFG.with_overrides({"impulsive_lf_ratio": 0.0})
+    assert judge(burst(lf_ratio=imp, **one_cue), off)[0] == "wake_burst"
+
+
+def with_evidence(e: float, lf: float) -> Candidate:
+    """The burst with wake evidence ``e`` (stillness cue first, then the activity cue)."""
+    if e <= 1.0:
+        return burst(lf_ratio=lf, quiet_s=20.0 - 15.0 * e)  # stillness ramps 20 -> 5 s
+    return burst(lf_ratio=lf, quiet_s=5.0, active_fraction=0.1 + 0.1 * (e - 1.0))
+
+
+def test_the_wake_limit_ramps_between_one_and_two_impulsive_ratios():
+    imp, lim = CFG.impulsive_lf_ratio, CFG.wake_evidence_limit
+    for lf, limit in ((imp, 2 * lim), (1.5 * imp, 1.5 * lim), (2 * imp, lim), (0.4, lim)):
+        assert judge(with_evidence(limit - 0.05, lf), CFG)[0] == "hypnic_jerk", (lf, limit)
+        assert judge(with_evidence(limit + 0.05, lf), CFG)[0] == "wake_burst", (lf, limit)
+
+
+def _labels(t, acc, cfg: DetectorConfig = CFG) -> dict[int, str]:
+    return {round(e.onset): e.label for e in detect(t, acc, FS, cfg)}
+
+
+def test_a_fast_burst_on_an_out_and_back_tilt_is_a_movement_not_a_jerk():
+    t, acc = quiet_night(FS, 400.0, seed=2)
+    add_jerk(t, acc, 150.0, peak_g=0.8, freq_hz=9.0)   # a fast jerk after minutes of stillness
+    add_tilt(t, acc, 299.9, turn_deg=20.0)             # a flick: out and back by 20 deg ...
+    add_jerk(t, acc, 300.0, peak_g=0.8, freq_hz=9.0)   # ... with the same fast burst on it
+    got = _labels(t, acc)
+    assert got[150] == "hypnic_jerk" and got[300] == "movement"
+    assert _labels(t, acc, CFG.with_overrides({"lf_ref_rate_hz": 0.0}))[300] == "hypnic_jerk"
+
+
+def test_amid_sway_an_impulsive_burst_is_a_jerk_and_a_flick_is_not():
+    t, acc = quiet_night(FS, 600.0, seed=2)
+    add_sway(t, acc, 200.0, 299.0, amp_deg=2.0)        # awake: the limb wanders
+    add_jerk(t, acc, 300.0, peak_g=0.8)                # a purely impulsive burst amid it
+    add_sway(t, acc, 400.0, 499.0, amp_deg=2.0)
+    add_tilt(t, acc, 499.9, turn_deg=20.0)             # the same burst on a flick's tilt
+    add_jerk(t, acc, 500.0, peak_g=0.8)
+    got = _labels(t, acc)
+    assert got[300] == "hypnic_jerk" and got[500] == "wake_burst"
+    # the impulsive rule is what decides: without it the first burst is a wake burst too
+    off = _labels(t, acc, CFG.with_overrides({"impulsive_lf_ratio": 0.0}))
+    assert off[300] == "wake_burst" and off[500] == "wake_burst"
