@@ -1,6 +1,7 @@
 """Slow content tells a voluntary flick from a sleep start (sms_detect.core.classify):
 a fast burst riding on a slow movement is a movement (``lf_ref_rate_hz``), and a purely
-impulsive burst needs twice the cues of wake to be a wake burst (``impulsive_lf_ratio``)."""
+impulsive burst needs twice the cues of wake to be a wake burst and three times the
+stillness to be a sleep burst (``impulsive_lf_ratio``)."""
 
 from __future__ import annotations
 
@@ -95,3 +96,15 @@ def test_amid_sway_an_impulsive_burst_is_a_jerk_and_a_flick_is_not():
     # the impulsive rule is what decides: without it the first burst is a wake burst too
     off = _labels(t, acc, CFG.with_overrides({"impulsive_lf_ratio": 0.0}))
     assert off[300] == "wake_burst" and off[500] == "wake_burst"
+
+
+def test_an_impulsive_burst_may_follow_three_times_max_quiet_s_of_stillness():
+    q, imp = CFG.max_quiet_s, CFG.impulsive_lf_ratio
+    assert judge(burst(lf_ratio=2 * imp, quiet_s=1.1 * q), CFG)[0] == "sleep_burst"
+    assert judge(burst(lf_ratio=2 * imp, quiet_s=0.9 * q), CFG)[0] == "hypnic_jerk"
+    assert judge(burst(lf_ratio=imp, quiet_s=2.9 * q), CFG)[0] == "hypnic_jerk"
+    assert judge(burst(lf_ratio=imp, quiet_s=3.1 * q), CFG)[0] == "sleep_burst"
+    assert judge(burst(lf_ratio=1.5 * imp, quiet_s=1.9 * q), CFG)[0] == "hypnic_jerk"
+    assert judge(burst(lf_ratio=1.5 * imp, quiet_s=2.1 * q), CFG)[0] == "sleep_burst"
+    off = CFG.with_overrides({"impulsive_lf_ratio": 0.0})
+    assert judge(burst(lf_ratio=imp, quiet_s=1.1 * q), off)[0] == "sleep_burst"

@@ -150,6 +150,30 @@ def lf_limit(rate: float, cfg: DetectorConfig) -> float:
     return cfg.max_lf_ratio
 
 
+def impulsiveness(lf_ratio: float, cfg: DetectorConfig) -> float:
+    """How purely impulsive a burst is, from its low-frequency ratio (0..1).
+
+    1 at ``cfg.impulsive_lf_ratio`` or less, 0 from twice that, linear between; always 0
+    when ``impulsive_lf_ratio`` is 0. A purely impulsive burst needs twice the cues of wake
+    to be a ``wake_burst`` and three times ``max_quiet_s`` of stillness to be a
+    ``sleep_burst`` (see :class:`DetectorConfig`).
+
+    Parameters
+    ----------
+    lf_ratio : float
+        The burst's 0.2-2 Hz peak over its 1-20 Hz peak (ratio).
+    cfg : DetectorConfig
+        ``impulsive_lf_ratio`` (ratio; 0: off).
+
+    Returns
+    -------
+    float
+        0 (slow content) to 1 (none).
+    """
+    lim = cfg.impulsive_lf_ratio
+    return _ramp(lf_ratio, 2 * lim, lim) if lim > 0 else 0.0
+
+
 def in_jerk_cluster(since_jerk_s: float, cfg: DetectorConfig) -> bool:
     """Whether a burst lies in the sleep-onset cluster opened by an earlier jerk.
 
@@ -221,9 +245,8 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     wake = wake_evidence(c, floor_ratio, cfg)
     if in_jerk_cluster(c.since_jerk_s, cfg):
         wake = 0.0  # the same sleep-onset cluster: the earlier jerk's arousal is not wake
-    wake_limit = cfg.wake_evidence_limit
-    if cfg.impulsive_lf_ratio > 0:
-        wake_limit *= 1.0 + _ramp(c.lf_ratio, 2 * cfg.impulsive_lf_ratio, cfg.impulsive_lf_ratio)
+    imp = impulsiveness(c.lf_ratio, cfg)
+    wake_limit = cfg.wake_evidence_limit * (1.0 + imp)
     if (wake >= wake_limit
             or c.active_after > cfg.max_active_after
             or c.floor_after_ratio > cfg.max_floor_after_ratio):
@@ -233,8 +256,9 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
             _ramp(c.floor_after_ratio, cfg.max_floor_after_ratio,
                   2 * cfg.max_floor_after_ratio),
         )
-    if c.quiet_s > cfg.max_quiet_s:
-        return "sleep_burst", 0.5 + 0.5 * _ramp(c.quiet_s, cfg.max_quiet_s, 2 * cfg.max_quiet_s)
+    max_quiet = cfg.max_quiet_s * (1.0 + 2.0 * imp)
+    if c.quiet_s > max_quiet:
+        return "sleep_burst", 0.5 + 0.5 * _ramp(c.quiet_s, max_quiet, 2 * max_quiet)
     margins = [
         _ramp(c.peak_acc, cfg.min_jerk_peak_g, 3 * cfg.min_jerk_peak_g),
         _ramp(c.duration, cfg.max_jerk_duration_s, 0.5 * cfg.max_jerk_duration_s),
