@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sms_detect.core import detect
-from sms_detect.core.series import chain_bounds
-from tests.signals import add_leg_movement, add_movement, quiet_night
+from sms_detect.core import StreamingDetector, detect
+from sms_detect.core.series import chain_bounds, leg_movements
+from tests.signals import add_jerk, add_leg_movement, add_movement, quiet_night
 
 
 def test_chain_links_intervals_in_range():
@@ -46,3 +48,74 @@ def test_turning_over_ends_a_plm_series():
     assert [e.label for e in turn] == ["movement"]
     legs = [e for e in ev if e not in turn]
     assert len(legs) == 6 and "plm" not in {e.label for e in legs}
+
+
+def test_bursts_less_than_join_s_apart_are_one_leg_movement():
+    on = np.array([0.0, 2.0, 3.5, 20.0, 30.0, 33.0])
+    off = np.array([0.5, 2.4, 13.0, 20.4, 30.5, 33.2])
+    index, first, last_onset, span = leg_movements(on, off, 5.0)
+    assert index.tolist() == [0, 0, 0, 1, 2, 2]
+    assert first.tolist() == [0, 3, 4]
+    assert last_onset.tolist() == [3.5, 20.0, 33.0]
+    assert np.allclose(span, [13.0, 0.4, 3.2])
+    empty = leg_movements(np.empty(0), np.empty(0), 5.0)
+    assert [len(x) for x in empty] == [0, 0, 0, 0]
+
+
+def release_night(fs: float = 50.0):
+    """Six leg movements every 25 s, each seen as its start and, 2 s later, its release."""
+    t, acc = quiet_night(fs, 400.0, seed=6)
+    for k in range(6):
+        add_leg_movement(t, acc, 100.0 + 25 * k)
+        add_leg_movement(t, acc, 102.0 + 25 * k, peak_g=0.3)  # the foot returns
+    return t, acc
+
+
+def test_a_series_whose_movements_each_give_two_bursts_is_a_plm_series():
+    t, acc = release_night()
+    ev = [e for e in detect(t, acc, 50.0) if e.onset > 90]
+    assert len(ev) == 12  # the start and the release of each movement are bursts
+    assert {e.label for e in ev} == {"plm"}
+
+
+def release_turns_night(fs: float = 50.0):
+    """Leg movements at 100 and 125 s, brief jerks at 150 and 175 s, a leg movement at 200 s
+    and, 3 s later, a turn: the turn joins the last movement and makes it a breaker."""
+    t, acc = quiet_night(fs, 400.0, seed=6)
+    add_leg_movement(t, acc, 100.0)
+    add_leg_movement(t, acc, 125.0)
+    add_jerk(t, acc, 150.0, peak_g=0.5)
+    add_jerk(t, acc, 175.0, peak_g=0.5)
+    add_leg_movement(t, acc, 200.0)
+    add_movement(t, acc, 203.0, duration_s=3.0, turn_deg=60.0)
+    return t, acc
+
+
+def _stream(t, acc, fs, cuts) -> list:
+    det = StreamingDetector(fs)
+    got = []
+    edges = [0, *sorted(set(cuts)), len(t)]
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        got += det.push(t[a:b], acc[a:b])
+    got += det.flush()
+    return sorted(got, key=lambda e: e.onset)
+
+
+def test_a_movement_is_judged_only_once_no_burst_can_join_it():
+    # with the movement at 200 s in its window, the one at 100 s would be a PLM (3 of 5
+    # look like leg movements); the turn 3 s later makes that movement a breaker, and then
+    # it is not (2 of 4). A stream cut before the turn must wait for it.
+    fs = 50.0
+    t, acc = release_turns_night(fs)
+    whole = detect(t, acc, fs)
+    assert [e.label for e in whole if e.onset < 130] == ["movement", "movement"]
+    for cut in range(int(200.5 * fs), int(210.0 * fs), 5):
+        assert _stream(t, acc, fs, [cut]) == whole, cut / fs
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(1, 20_000 - 1), max_size=12))
+def test_leg_movement_series_labels_do_not_depend_on_the_split(cuts):
+    for night in (release_night, release_turns_night):
+        t, acc = night()
+        assert _stream(t, acc, 50.0, cuts) == detect(t, acc, 50.0)

@@ -44,7 +44,7 @@ from sms_detect.core.filters import (
     sosfilt_rows_inplace,
 )
 from sms_detect.core.noise import NoiseFloor, greater_into
-from sms_detect.core.series import chain_bounds
+from sms_detect.core.series import chain_bounds, leg_movements
 from sms_detect.core.validate import check_block, check_shapes, looks_like_ms2
 from sms_detect.types import Event
 
@@ -632,17 +632,22 @@ class StreamingDetector:
         t_first, t_last = chain_bounds(on, cfg.train_min_interval_s, cfg.train_max_interval_s)
         pm = [c for c in members if c.base_label != "twitch"]
         pon = np.array([c.onset for c in pm])
+        # the bursts of one leg movement (its start, its release) count as one movement
+        lm, lm_first, lm_last, lm_span = leg_movements(
+            pon, np.array([c.offset for c in pm]), cfg.plm_min_interval_s)
+        lm_on = pon[lm_first]
         # a movement that is not a candidate leg movement (longer than 10 s, or a change of
         # posture: turning over, a large body movement) ends a PLM series and joins none
         # (WASM 2016)
-        breaks = np.array([c.duration > PLM_MAX_DURATION_S
-                           or c.orientation_deg > cfg.max_orientation_change_deg for c in pm],
-                          dtype=bool)
-        p_first, p_last = chain_bounds(pon, cfg.plm_min_interval_s, cfg.plm_max_interval_s,
+        breaks = lm_span > PLM_MAX_DURATION_S
+        np.logical_or.at(breaks, lm, np.array(
+            [c.orientation_deg > cfg.max_orientation_change_deg for c in pm], dtype=bool))
+        p_first, p_last = chain_bounds(lm_on, cfg.plm_min_interval_s, cfg.plm_max_interval_s,
                                        breaks)
-        like = np.array([c.base_label == "movement" or c.duration >= cfg.plm_like_duration_s
-                         for c in pm], dtype=float)
-        plm_of = {id(c): i for i, c in enumerate(pm) if not breaks[i]}
+        # a movement looks like a leg movement by its start (the release only echoes it)
+        like = np.array([pm[f].base_label == "movement" or pm[f].duration >= cfg.plm_like_duration_s
+                         for f in lm_first.tolist()], dtype=float)
+        plm_of = {id(c): int(lm[i]) for i, c in enumerate(pm) if not breaks[lm[i]]}
         k = cfg.plm_window
         out: list[Event] = []
         for i, c in enumerate(members):
@@ -656,13 +661,15 @@ class StreamingDetector:
             plm = False
             if j is not None and not train:
                 psize = p_last[j] - p_first[j] + 1
-                closed = pon[p_last[j]] + cfg.plm_max_interval_s < horizon
+                closed = lm_last[p_last[j]] + cfg.plm_max_interval_s < horizon
                 if psize >= cfg.plm_min_count:
-                    if j + k > p_last[j] and not closed:
-                        continue
                     lo, hi = max(p_first[j], j - k), min(p_last[j], j + k) + 1
+                    # wait for the neighbours, and until no burst can join the last of them
+                    if not closed and (j + k > p_last[j]
+                                       or lm_last[hi - 1] + cfg.plm_min_interval_s > horizon):
+                        continue
                     w = like[lo:hi]
-                    spread = float(np.std(np.log(np.diff(pon[lo:hi])))) if hi - lo > 2 else 0.0
+                    spread = float(np.std(np.log(np.diff(lm_on[lo:hi])))) if hi - lo > 2 else 0.0
                     plm = bool(
                         w.mean() >= cfg.plm_min_like_fraction
                         and spread <= cfg.plm_max_interval_spread

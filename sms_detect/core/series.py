@@ -49,3 +49,43 @@ def chain_bounds(
     first = np.flatnonzero(new)
     last = np.concatenate([first[1:] - 1, [n - 1]])
     return first[gid], last[gid]
+
+
+def leg_movements(
+    onsets: np.ndarray, offsets: np.ndarray, join_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Group bursts (s, sorted by onset) into leg movements.
+
+    A limb accelerometer sees a leg movement's start and its release (the end of the hold)
+    as separate bursts, up to the movement's length apart (0.5-10 s), where EMG scoring
+    sees one movement. A burst whose onset is less than ``join_s`` after the previous
+    burst's onset belongs to the same movement: no series has intervals that short.
+
+    Parameters
+    ----------
+    onsets, offsets : ndarray
+        Burst onsets (s, increasing) and offsets (s).
+    join_s : float
+        Onset-to-onset gap (s) below which two bursts are one movement.
+
+    Returns
+    -------
+    index : ndarray of int
+        Per burst, the index of its movement (0, 1, ... in time order).
+    first : ndarray of int
+        Per movement, the index of its first burst.
+    last_onset : ndarray
+        Per movement, the onset of its last burst (s).
+    span : ndarray
+        Per movement, from its first onset to its latest offset (s).
+    """
+    n = onsets.shape[0]
+    if n == 0:
+        i = np.empty(0, dtype=np.int64)
+        return i, i.copy(), np.empty(0), np.empty(0)
+    new = np.concatenate([[True], np.diff(onsets) >= join_s])
+    index = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    last = np.concatenate([first[1:] - 1, [n - 1]])
+    end = np.maximum.reduceat(offsets, first)
+    return index, first, onsets[last], end - onsets[first]
