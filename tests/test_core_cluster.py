@@ -6,8 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sms_detect.core import DetectorConfig, StreamingDetector, detect
+from sms_detect.core import DetectorConfig, detect
 from tests.signals import add_jerk, add_movement, quiet_night
+from tests.streaming import stream_split
 
 FS = 100.0
 #: The wake cues alone: a purely impulsive burst needs twice the evidence (see
@@ -44,30 +45,19 @@ def test_second_jerk_of_a_cluster_is_a_jerk():
     assert off[160] == "wake_burst"
 
 
-def _split_run(t, acc, cuts) -> tuple[list, list]:
-    """Stream in blocks cut at ``cuts`` (sample indices): (events, provisional events)."""
-    det = StreamingDetector(FS)
-    got = []
-    edges = [0, *sorted(set(cuts)), len(t)]
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        got += det.push(t[a:b], acc[a:b])
-    got += det.flush()
-    return got, det.take_provisional()
-
-
 @settings(max_examples=15, deadline=None)
 @given(st.lists(st.integers(1, 40_000 - 1), max_size=12))
 def test_cluster_labels_do_not_depend_on_the_split(cuts):
     t, acc = cluster_night()
     whole = detect(t, acc, FS)
-    got, _ = _split_run(t, acc, cuts)
+    got, _ = stream_split(t, acc, FS, cuts)
     key = lambda e: (e.onset, e.label, e.confidence)  # noqa: E731
     assert sorted(map(key, got)) == sorted(map(key, whole))
     assert np.isfinite([e.confidence for e in got]).all()
 
 
 def _provisional(t, acc, cuts) -> list[tuple[float, str]]:
-    return [(e.onset, e.label) for e in _split_run(t, acc, cuts)[1]]
+    return [(e.onset, e.label) for e in stream_split(t, acc, FS, cuts)[1]]
 
 
 @settings(max_examples=10, deadline=None)

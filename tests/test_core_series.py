@@ -6,9 +6,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sms_detect.core import StreamingDetector, detect
+from sms_detect.core import detect
 from sms_detect.core.series import chain_bounds, leg_movements
 from tests.signals import add_jerk, add_leg_movement, add_movement, quiet_night
+from tests.streaming import stream_split
 
 
 def test_chain_links_intervals_in_range():
@@ -91,16 +92,6 @@ def release_turns_night(fs: float = 50.0):
     return t, acc
 
 
-def _stream(t, acc, fs, cuts) -> list:
-    det = StreamingDetector(fs)
-    got = []
-    edges = [0, *sorted(set(cuts)), len(t)]
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        got += det.push(t[a:b], acc[a:b])
-    got += det.flush()
-    return sorted(got, key=lambda e: e.onset)
-
-
 def test_a_movement_is_judged_only_once_no_burst_can_join_it():
     # with the movement at 200 s in its window, the one at 100 s would be a PLM (3 of 5
     # look like leg movements); the turn 3 s later makes that movement a breaker, and then
@@ -110,7 +101,7 @@ def test_a_movement_is_judged_only_once_no_burst_can_join_it():
     whole = detect(t, acc, fs)
     assert [e.label for e in whole if e.onset < 130] == ["movement", "movement"]
     for cut in range(int(200.5 * fs), int(210.0 * fs), 5):
-        assert _stream(t, acc, fs, [cut]) == whole, cut / fs
+        assert stream_split(t, acc, fs, [cut])[0] == whole, cut / fs
 
 
 @settings(max_examples=15, deadline=None)
@@ -118,4 +109,4 @@ def test_a_movement_is_judged_only_once_no_burst_can_join_it():
 def test_leg_movement_series_labels_do_not_depend_on_the_split(cuts):
     for night in (release_night, release_turns_night):
         t, acc = night()
-        assert _stream(t, acc, 50.0, cuts) == detect(t, acc, 50.0)
+        assert stream_split(t, acc, 50.0, cuts)[0] == detect(t, acc, 50.0)

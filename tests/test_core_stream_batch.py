@@ -11,6 +11,7 @@ from sms_detect.core import DetectorConfig, MultiSensorDetector, StreamingDetect
 from sms_detect.core.detector import CHUNK
 from sms_detect.core.merge import merge_sensor_events
 from tests.signals import add_jerk, add_movement, quiet_night
+from tests.streaming import stream_split
 
 RATES = [25.0, 50.0, 52.0, 100.0, 104.0, 200.0]
 
@@ -33,15 +34,6 @@ def _recording(fs: float, seed: int):
     return t[keep], acc[keep]
 
 
-def _stream(t, acc, fs, cuts):
-    det = StreamingDetector(fs)
-    out = []
-    for piece in np.split(np.arange(len(t)), cuts):
-        out += det.push(t[piece], acc[piece])
-    out += det.flush()
-    return sorted(out, key=lambda e: e.onset)
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fs=st.sampled_from(RATES), seed=st.integers(0, 10_000),
        cuts=st.lists(st.floats(0, 1), min_size=1, max_size=40))
@@ -50,7 +42,7 @@ def test_any_split_gives_identical_events(fs, seed, cuts):
     t, acc = _recording(fs, seed)
     batch = detect(t, acc, fs)
     idx = sorted({int(c * len(t)) for c in cuts})
-    assert _stream(t, acc, fs, idx) == batch
+    assert stream_split(t, acc, fs, idx)[0] == batch
 
 
 def test_small_blocks_equal_batch_and_find_the_jerks():
@@ -59,7 +51,7 @@ def test_small_blocks_equal_batch_and_find_the_jerks():
     for onset in (60.0, 150.0, 200.0):
         add_jerk(t, acc, onset, peak_g=0.6)
     batch = detect(t, acc, fs)
-    streamed = _stream(t, acc, fs, list(range(10, len(t), 10)))
+    streamed = stream_split(t, acc, fs, range(10, len(t), 10))[0]
     assert streamed == batch
     jerks = [e for e in batch if e.label == "hypnic_jerk"]
     assert [round(e.onset) for e in jerks] == [60, 150, 200]
@@ -109,8 +101,8 @@ def test_splits_right_at_glitches_and_gaps():
     assert not any(abs(e.onset - 30.0) < 1 or abs(e.onset - 60.0) < 1 for e in batch)
     for k in (3000, 6000, 8999):
         for d in range(-3, 4):
-            assert _stream(t, acc, fs, [k + d]) == batch, (k, d)
-            assert _stream(t, acc, fs, [k + d, k + d + 1, k + d + 3]) == batch, (k, d)
+            assert stream_split(t, acc, fs, [k + d])[0] == batch, (k, d)
+            assert stream_split(t, acc, fs, [k + d, k + d + 1, k + d + 3])[0] == batch, (k, d)
 
 
 def test_longer_than_one_internal_chunk_with_jittered_time_stamps():
@@ -129,7 +121,7 @@ def test_longer_than_one_internal_chunk_with_jittered_time_stamps():
     assert any(abs(e.onset - 100.0) < 0.1 for e in batch)
     every = list(range(5000, len(t), 7919))
     for cuts in ([CHUNK - 1], [1, CHUNK, CHUNK + 1, CHUNK + CHUNK // 3], every):
-        assert _stream(t, acc, fs, cuts) == batch
+        assert stream_split(t, acc, fs, cuts)[0] == batch
 
 
 @pytest.mark.parametrize("fs", [25.0, 100.0])
