@@ -71,9 +71,10 @@ def synthetic_stream(
 ) -> Stream:
     """A still limb (gravity + 0.8 mg noise) with a sharp jerk every ``jerk_every`` s.
 
-    Each jerk is a 60-ms muscle pulse through a damped limb resonance (about 1 g peak on a
-    random axis mix, ringing for ~0.3 s), the first one after 40 s of stillness. Times in s,
-    acceleration in g.
+    Each jerk is a biphasic 5 Hz limb movement under a 50-ms Gaussian (about 1 g peak on a
+    random axis mix, ~0.3 s long), the first one after 40 s of stillness. It integrates to
+    zero, so the limb is at rest again afterwards, as a real limb is (no slow drift that
+    would read as a slow movement). Times in s, acceleration in g.
     """
     rng = np.random.default_rng(seed)
     n = int(round(seconds * fs))
@@ -83,17 +84,15 @@ def synthetic_stream(
     acc += rng.normal(0.0, 0.0008, (n, 3))
     onsets = np.arange(40.0, seconds - 5.0, jerk_every) + rng.uniform(0, 2.0, 1)[0]
     onsets = onsets[onsets < seconds - 5.0]
-    k = np.arange(int(0.6 * fs)) / fs
-    f0, damp = 9.0, 0.25
-    ring = np.exp(-damp * 2 * np.pi * f0 * k) * np.sin(2 * np.pi * f0 * k)
-    pulse = np.where(k < 0.06, np.sin(np.pi * k / 0.06), 0.0)
-    shape = np.convolve(pulse, ring)[: len(k)]
+    sigma = 0.05
+    u = np.arange(int(0.4 * fs)) / fs - 2.0 * sigma
+    shape = np.sin(2 * np.pi * 5.0 * u) * np.exp(-0.5 * (u / sigma) ** 2)
     shape /= np.abs(shape).max()
     for t0 in onsets:
         i0 = int(round(t0 * fs))
         direction = rng.normal(0, 1, 3)
         direction /= np.linalg.norm(direction)
-        seg = acc[i0 : i0 + len(k)]
+        seg = acc[i0 : i0 + len(shape)]
         seg += (rng.uniform(0.8, 1.5) * shape[: len(seg), None]) * direction[None, :]
     return Stream(t, acc, fs, np.round(onsets * fs) / fs, f"synthetic:{seconds:g}:{fs:g}")
 

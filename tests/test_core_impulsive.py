@@ -1,28 +1,19 @@
 """Slow content tells a voluntary flick from a sleep start (sms_detect.core.classify):
 a fast burst riding on a slow movement is a movement (``lf_ref_rate_hz``), and a purely
-impulsive burst needs twice the cues of wake to be a wake burst and three times the
-stillness to be a sleep burst (``impulsive_lf_ratio``)."""
+impulsive burst needs twice the wake evidence before it to be a wake burst and three
+times the stillness to be a sleep burst (``impulsive_lf_ratio``)."""
 
 from __future__ import annotations
-
-import dataclasses
 
 import pytest
 
 from sms_detect.core import DetectorConfig, detect
 from sms_detect.core.classify import Candidate, judge, lf_limit
+from tests.candidates import drowsy_jerk as burst
 from tests.signals import add_jerk, add_sway, add_tilt, quiet_night
 
 CFG = DetectorConfig()
 FS = 100.0
-
-
-def burst(**changes: float) -> Candidate:
-    """A 0.5 g, 0.3 s burst after 5 min of stillness on a quiet sensor (band rate 30 /s)."""
-    c = Candidate(onset=100.0, offset=100.3, peak_acc=0.5, peak_jerk=15.0, band_rate_hz=30.0,
-                  orientation_deg=1.0, quiet_s=300.0, active_fraction=0.0, near_gap=False,
-                  lf_ratio=0.3, floor_g=0.0012, min_floor_g=0.0012)
-    return dataclasses.replace(c, **changes)
 
 
 def test_lf_limit_falls_with_the_square_of_the_rate_above_the_reference():
@@ -57,10 +48,13 @@ def test_an_impulsive_burst_needs_twice_the_cues_of_wake():
 
 
 def with_evidence(e: float, lf: float) -> Candidate:
-    """The burst with wake evidence ``e`` (stillness cue first, then the activity cue)."""
+    """The burst with wake evidence ``e``: the stillness cue first (it ramps from 0 at
+    2 x ``pre_still_s`` to 1 at half of it), then the activity cue (0 at 2/3 of
+    ``max_active_fraction``, 1 at 4/3 of it)."""
+    still, af = CFG.pre_still_s, CFG.max_active_fraction
     if e <= 1.0:
-        return burst(lf_ratio=lf, quiet_s=20.0 - 15.0 * e)  # stillness ramps 20 -> 5 s
-    return burst(lf_ratio=lf, quiet_s=5.0, active_fraction=0.1 + 0.1 * (e - 1.0))
+        return burst(lf_ratio=lf, quiet_s=2.0 * still - 1.5 * still * e)
+    return burst(lf_ratio=lf, quiet_s=0.5 * still, active_fraction=af * (2 + 2 * (e - 1.0)) / 3)
 
 
 def test_the_wake_limit_ramps_between_one_and_two_impulsive_ratios():
@@ -108,3 +102,43 @@ def test_an_impulsive_burst_may_follow_three_times_max_quiet_s_of_stillness():
     assert judge(burst(lf_ratio=1.5 * imp, quiet_s=2.1 * q), CFG)[0] == "sleep_burst"
     off = CFG.with_overrides({"impulsive_lf_ratio": 0.0})
     assert judge(burst(lf_ratio=imp, quiet_s=1.1 * q), off)[0] == "sleep_burst"
+
+
+def test_confidence_is_one_half_at_each_moved_limit_and_rises_past_it():
+    imp, q = CFG.impulsive_lf_ratio, CFG.max_quiet_s
+    # wake: just past twice the limit, for a purely impulsive burst
+    lim = 2 * CFG.wake_evidence_limit
+    near, far = with_evidence(lim + 0.01, imp), with_evidence(lim + 0.5, imp)
+    assert judge(near, CFG) == ("wake_burst", pytest.approx(0.5, abs=0.01))
+    assert judge(far, CFG)[1] > judge(near, CFG)[1] + 0.1
+    # stillness: just past three times max_quiet_s
+    near, far = burst(lf_ratio=imp, quiet_s=3.01 * q), burst(lf_ratio=imp, quiet_s=4.5 * q)
+    assert judge(near, CFG) == ("sleep_burst", pytest.approx(0.5, abs=0.01))
+    assert judge(far, CFG)[1] > judge(near, CFG)[1] + 0.1
+    # slow content: just past the limit of a fast burst
+    fast = 1.6 * CFG.lf_ref_rate_hz
+    top = lf_limit(fast, CFG)
+    near = burst(band_rate_hz=fast, lf_ratio=1.01 * top)
+    far = burst(band_rate_hz=fast, lf_ratio=2.0 * top)
+    assert judge(near, CFG) == ("movement", pytest.approx(0.5, abs=0.01))
+    assert judge(far, CFG)[1] > judge(near, CFG)[1] + 0.1
+    # and a fast jerk's margin on slow content is measured against its own limit
+    assert judge(burst(band_rate_hz=fast, lf_ratio=0.5 * top), CFG)[1] > \
+        judge(burst(band_rate_hz=fast, lf_ratio=0.95 * top), CFG)[1] + 0.05
+
+
+def test_a_nan_low_frequency_ratio_leaves_the_wake_rule_on():
+    assert judge(burst(lf_ratio=float("nan"), quiet_s=2.0), CFG)[0] == "wake_burst"
+
+
+@pytest.mark.parametrize("fs", [25.0, 100.0, 1000.0])
+@pytest.mark.parametrize("every", [8.0, 25.0])
+def test_the_device_emulators_synthetic_jerks_are_hypnic_jerks(fs, every):
+    # the emulator feeds `record --emulate` and the latency benchmark: its jerks must be
+    # found as jerks at every rate, also when they come every 8 s (not a PLM series)
+    from firmware_bridge.emulator import synthetic_stream
+
+    s = synthetic_stream(200.0, fs, every)
+    ev = detect(s.time, s.acc, fs)
+    assert [e.label for e in ev] == ["hypnic_jerk"] * len(s.jerk_onsets)
+    assert max(abs(e.onset - on) for e, on in zip(ev, s.jerk_onsets, strict=True)) < 0.05

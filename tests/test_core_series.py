@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sms_detect.core import detect
+from sms_detect.core import DetectorConfig, detect
 from sms_detect.core.series import chain_bounds, leg_movements
 from tests.signals import add_jerk, add_leg_movement, add_movement, quiet_night
 from tests.streaming import stream_split
@@ -110,3 +110,45 @@ def test_leg_movement_series_labels_do_not_depend_on_the_split(cuts):
     for night in (release_night, release_turns_night):
         t, acc = night()
         assert stream_split(t, acc, 50.0, cuts)[0] == detect(t, acc, 50.0)
+
+
+def test_a_movement_looks_like_a_leg_movement_by_its_first_burst():
+    fs = 50.0
+    t, acc = quiet_night(fs, 400.0, seed=6)
+    for k in range(6):  # a smooth leg movement released with a brief kick: PLM
+        add_leg_movement(t, acc, 100.0 + 25 * k)
+        add_jerk(t, acc, 102.0 + 25 * k, peak_g=0.5)
+    assert {e.label for e in detect(t, acc, fs) if e.onset > 90} == {"plm"}
+    t, acc = quiet_night(fs, 400.0, seed=6)
+    for k in range(6):  # a brief jerk followed by a smooth movement (its arousal): no PLM
+        add_jerk(t, acc, 100.0 + 25 * k, peak_g=0.5)
+        add_leg_movement(t, acc, 102.0 + 25 * k)
+    assert "plm" not in {e.label for e in detect(t, acc, fs) if e.onset > 90}
+
+
+def test_a_movement_of_bursts_lasting_over_10_s_ends_a_series():
+    fs = 50.0
+    t, acc = quiet_night(fs, 400.0, seed=6)
+    for k in range(5):
+        add_leg_movement(t, acc, 100.0 + 25 * k)
+    assert {e.label for e in detect(t, acc, fs) if e.onset > 90} == {"plm"}
+    for extra in (179.0, 183.0, 187.0):  # bursts < 5 s apart: one movement of 12+ s at 175 s
+        add_leg_movement(t, acc, extra)
+    labels = {round(e.onset): e.label for e in detect(t, acc, fs) if e.onset > 90}
+    assert "plm" not in labels.values()  # 100-150 s: three movements, then a breaker
+
+
+def test_a_small_window_waits_until_the_last_movement_of_a_series_is_complete():
+    # the turn at 178 s joins the movement at 175 s and makes it a breaker: three movements
+    # remain. With plm_window=2 the one at 100 s could be decided on four (review finding).
+    fs = 50.0
+    t, acc = quiet_night(fs, 400.0, seed=6)
+    for on in (100.0, 125.0, 150.0, 175.0):
+        add_leg_movement(t, acc, on)
+    add_movement(t, acc, 178.0, duration_s=3.0, turn_deg=60.0)
+    for window in (1, 2, 4):
+        cfg = DetectorConfig(plm_window=window)
+        whole = detect(t, acc, fs, cfg)
+        assert "plm" not in {e.label for e in whole}
+        for cut in range(int(175.5 * fs), int(185.0 * fs), 10):
+            assert stream_split(t, acc, fs, [cut], cfg)[0] == whole, (window, cut / fs)

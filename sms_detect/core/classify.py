@@ -80,9 +80,10 @@ class Candidate:
 
 
 def _ramp(x: float, lo: float, hi: float) -> float:
-    """0 at ``lo``, 1 at ``hi``, linear between (either direction)."""
+    """0 at ``lo``, 1 at ``hi``, linear between (either direction); a step up at ``hi`` when
+    the two are equal."""
     if hi == lo:
-        return 1.0
+        return 1.0 if x >= hi else 0.0
     v = float((x - lo) / (hi - lo))
     return min(max(v, 0.0), 1.0) if v == v else v  # np.clip's result, without its overhead
 
@@ -154,9 +155,10 @@ def impulsiveness(lf_ratio: float, cfg: DetectorConfig) -> float:
     """How purely impulsive a burst is, from its low-frequency ratio (0..1).
 
     1 at ``cfg.impulsive_lf_ratio`` or less, 0 from twice that, linear between; always 0
-    when ``impulsive_lf_ratio`` is 0. A purely impulsive burst needs twice the cues of wake
-    to be a ``wake_burst`` and three times ``max_quiet_s`` of stillness to be a
-    ``sleep_burst`` (see :class:`DetectorConfig`).
+    when ``impulsive_lf_ratio`` is 0 or the ratio is not finite. A purely impulsive burst
+    needs twice the wake evidence before it to be a ``wake_burst`` (the cues after a burst
+    are unchanged) and three times ``max_quiet_s`` of stillness to be a ``sleep_burst``
+    (see :class:`DetectorConfig`).
 
     Parameters
     ----------
@@ -171,7 +173,9 @@ def impulsiveness(lf_ratio: float, cfg: DetectorConfig) -> float:
         0 (slow content) to 1 (none).
     """
     lim = cfg.impulsive_lf_ratio
-    return _ramp(lf_ratio, 2 * lim, lim) if lim > 0 else 0.0
+    if lim <= 0 or not np.isfinite(lf_ratio):
+        return 0.0
+    return _ramp(lf_ratio, 2 * lim, lim)
 
 
 def in_jerk_cluster(since_jerk_s: float, cfg: DetectorConfig) -> bool:

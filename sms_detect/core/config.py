@@ -98,8 +98,9 @@ class DetectorConfig:
     max_orientation_change_deg : float
         Largest change of the gravity direction (degrees) across a hypnic jerk.
     max_lf_ratio : float
-        Largest ratio of a burst's 0.2-2 Hz peak to its 1-20 Hz peak for a jerk: smooth
-        movements (PLM, reaching, sway) carry most of their energy below 2 Hz.
+        Largest ratio of a burst's 0.2-2 Hz peak to its 1-20 Hz peak for a jerk whose band
+        rate is at most ``lf_ref_rate_hz`` (lower above it): smooth movements (PLM,
+        reaching, sway) carry most of their energy below 2 Hz.
     lf_ref_rate_hz : float
         Above this band rate (1/s, see ``max_band_rate_hz``), the limit on the low-frequency
         ratio falls as ``max_lf_ratio * (lf_ref_rate_hz / rate) ** 2``; 0: a fixed limit.
@@ -165,7 +166,8 @@ class DetectorConfig:
         floor above ``awake_floor_g`` and sway above ``awake_sway_deg``, the last two only
         when set) each ramp from 0 to 1 across a band around their limit (see
         :func:`sms_detect.core.classify.wake_evidence`); a burst whose summed evidence
-        reaches this (> 0) is a ``wake_burst``. One cue well past its limit is
+        reaches this (> 0) is a ``wake_burst`` (twice this for a purely impulsive burst, see
+        ``impulsive_lf_ratio``). One cue well past its limit is
         enough, and so are two moderate ones: each cue alone is a noisy proxy of
         wakefulness (epochs are 5 s long, floors fluctuate), so a hard limit on each one
         both passes bursts amid several weak signs of wake and rejects jerks that touch
@@ -174,15 +176,16 @@ class DetectorConfig:
         positives.
     impulsive_lf_ratio : float
         A burst whose low-frequency ratio (see ``max_lf_ratio``) is at most this is purely
-        impulsive: it needs twice ``wake_evidence_limit`` to be a ``wake_burst`` and three
-        times ``max_quiet_s`` to be a ``sleep_burst``; both fall back linearly to their own
-        value at twice this ratio. 0: off. A sleep start is involuntary, a brief myoclonic
-        burst with nothing slow in it, whereas the movements of wake (a flick, a reach, a
-        scratch) are planned and carry slow components (minimum-jerk profiles, Flash and
-        Hogan 1985, J Neurosci 5:1688), and so does a PLM in established sleep (its hold);
-        so for a burst with none, the cues of wake and of deep sleep weigh less. On the
-        tuning nights, with the other defaults: F1 0.844 and 0.23 false positives per hour
-        against 0.827 and 0.20 with 0.
+        impulsive: it needs twice ``wake_evidence_limit`` of wake evidence before it (the cues
+        after it, ``max_active_after`` and ``max_floor_after_ratio``, are unchanged) to be a
+        ``wake_burst``, and three times ``max_quiet_s`` to be a ``sleep_burst``; both fall back
+        linearly to their own value at twice this ratio. 0: off. A sleep start is involuntary, a
+        brief myoclonic burst with nothing slow in it, whereas the movements of wake (a flick, a
+        reach, a scratch) are planned and carry slow components (minimum-jerk profiles, Flash
+        and Hogan 1985, J Neurosci 5:1688), and so does a PLM in established sleep (its hold);
+        so for a burst with none, the cues of wake and of deep sleep weigh less. On the tuning
+        nights, with the other defaults: F1 0.844 and 0.23 false positives per hour against
+        0.827 and 0.20 with 0.
     epoch_s : float
         Context epoch length (s), as in van Hees et al. 2018 (5 s).
     epoch_angle_deg : float

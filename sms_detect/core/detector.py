@@ -662,7 +662,10 @@ class StreamingDetector:
             if j is not None and not train:
                 psize = p_last[j] - p_first[j] + 1
                 closed = lm_last[p_last[j]] + cfg.plm_max_interval_s < horizon
-                if psize >= cfg.plm_min_count:
+                # a burst may still join the series' last movement and make it a breaker:
+                # count it only once it is complete
+                open_last = lm_last[p_last[j]] + cfg.plm_min_interval_s > horizon
+                if psize - open_last >= cfg.plm_min_count:
                     lo, hi = max(p_first[j], j - k), min(p_last[j], j + k) + 1
                     # wait for the neighbours, and until no burst can join the last of them
                     if not closed and (j + k > p_last[j]

@@ -7,7 +7,8 @@ onset-to-onset intervals all lie in ``[lo, hi]`` is part of a train or series:
   rhythmic movement disorder (0.5-2 Hz) -> intervals 0.25-3.5 s, >= 4 bursts;
 - PLM series: AASM (Berry et al. 2018): movements 0.5-10 s, >= 4, intervals 5-90 s
   (WASM 2016, Ferri et al., Sleep Med 26:86: 10-90 s). A movement that is not a candidate
-  leg movement (turning over) ends a series (WASM 2016).
+  leg movement (turning over) ends a series (WASM 2016). For series, the bursts are first
+  grouped into leg movements (:func:`leg_movements`), and the chain is one of movements.
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ def leg_movements(
     A limb accelerometer sees a leg movement's start and its release (the end of the hold)
     as separate bursts, up to the movement's length apart (0.5-10 s), where EMG scoring
     sees one movement. A burst whose onset is less than ``join_s`` after the previous
-    burst's onset belongs to the same movement: no series has intervals that short.
+    burst's onset belongs to the same movement (no series has intervals that short); the
+    grouping chains, so a run of close bursts is one movement however long it lasts (the
+    caller ends a series at a movement over 10 s). ``join_s = 0``: every burst is a
+    movement of its own.
 
     Parameters
     ----------
