@@ -142,6 +142,9 @@ class StreamingDetector:
         self._lf_sos = np.ascontiguousarray(design_bandpass(fs, 0.2, 2.0, 2))
         self._lf_zi = signal.sosfilt_zi(self._lf_sos)
         self._two_sample = fs >= 50
+        # judged bursts kept as context for trains and PLM series: a decision looks back at
+        # most max(count, window) intervals; the 60 s of slack also cover the 10 s a leg
+        # movement may last and the gap that joins a burst to it
         self._history_s = cfg.plm_max_interval_s * max(cfg.plm_min_count, cfg.plm_window) + 60.0
         # raw input not yet processed (look-ahead) and the last processed raw samples
         self._pt = np.empty(0)
