@@ -651,6 +651,8 @@ class StreamingDetector:
         like = np.array([pm[f].base_label == "movement" or pm[f].duration >= cfg.plm_like_duration_s
                          for f in lm_first.tolist()], dtype=float)
         plm_of = {id(c): int(lm[i]) for i, c in enumerate(pm) if not breaks[lm[i]]}
+        # a movement is complete once no burst can join it (and make it a breaker)
+        complete = lm_last + cfg.plm_min_interval_s <= horizon
         k = cfg.plm_window
         out: list[Event] = []
         for i, c in enumerate(members):
@@ -665,14 +667,11 @@ class StreamingDetector:
             if j is not None and not train:
                 psize = p_last[j] - p_first[j] + 1
                 closed = lm_last[p_last[j]] + cfg.plm_max_interval_s < horizon
-                # a burst may still join the series' last movement and make it a breaker:
-                # count it only once it is complete
-                open_last = lm_last[p_last[j]] + cfg.plm_min_interval_s > horizon
-                if psize - open_last >= cfg.plm_min_count:
+                # the series' last movement counts only once it is complete
+                if psize - (not complete[p_last[j]]) >= cfg.plm_min_count:
                     lo, hi = max(p_first[j], j - k), min(p_last[j], j + k) + 1
-                    # wait for the neighbours, and until no burst can join the last of them
-                    if not closed and (j + k > p_last[j]
-                                       or lm_last[hi - 1] + cfg.plm_min_interval_s > horizon):
+                    # wait for the neighbours, and until the last of them is complete
+                    if not closed and (j + k > p_last[j] or not complete[hi - 1]):
                         continue
                     w = like[lo:hi]
                     spread = float(np.std(np.log(np.diff(lm_on[lo:hi])))) if hi - lo > 2 else 0.0

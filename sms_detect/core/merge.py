@@ -69,16 +69,13 @@ def _combine(
     group: list[Event],
     order: list[str],
     single_min_conf: float,
-    alone: Callable[[Event], bool] | None = None,
-    in_cluster: bool = False,
+    keep_single: bool = False,
 ) -> Event:
     if len(group) == 1:
         e = group[0]
-        if alone is not None and alone(e):
-            return e  # no other sensor was recording then: judged as in a one-sensor night
-        if in_cluster:
-            return e  # a partial sleep start after a whole-body one: see in_cluster_alone
-        if len(order) > 1 and e.label == HYPNIC_JERK and e.confidence < single_min_conf:
+        # keep_single: a one-limb jerk needs no more than in a one-sensor night
+        if (not keep_single and len(order) > 1 and e.label == HYPNIC_JERK
+                and e.confidence < single_min_conf):
             return replace(e, label="limb_jerk")
         return e
     names = sorted({e.sensor for e in group}, key=lambda s: order.index(s) if s in order else 99)
@@ -180,8 +177,13 @@ def merge_until(
             group.append(pending[j])
             seen.add(pending[j].sensor)
             j += 1
-        in_cluster = len(group) == 1 and in_cluster_alone(group[0], last_body_jerk, config)
-        merged = _combine(group, order, config.single_limb_min_confidence, alone, in_cluster)
+        # a one-limb event is kept as judged when no other sensor was recording then, or
+        # when it is a partial sleep start after a whole-body one
+        keep = len(group) == 1 and (
+            (alone is not None and alone(group[0]))
+            or in_cluster_alone(group[0], last_body_jerk, config)
+        )
+        merged = _combine(group, order, config.single_limb_min_confidence, keep)
         if len(group) > 1 and merged.label == HYPNIC_JERK:
             last_body_jerk = merged.onset
         out.append(merged)

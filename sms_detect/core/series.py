@@ -16,6 +16,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def _groups(new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Consecutive runs of items, each starting where ``new`` (bool per item, ``new[0]``
+    True) is True: per item its run's index, and per run its first and last item's index."""
+    gid = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    last = np.concatenate([first[1:] - 1, [new.shape[0] - 1]])
+    return gid, first, last
+
+
 def chain_bounds(
     onsets: np.ndarray, lo: float, hi: float, breakers: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -45,10 +54,7 @@ def chain_bounds(
     link = (d >= lo) & (d <= hi)
     if breakers is not None:
         link &= ~breakers[:-1] & ~breakers[1:]
-    new = np.concatenate([[True], ~link])
-    gid = np.cumsum(new) - 1
-    first = np.flatnonzero(new)
-    last = np.concatenate([first[1:] - 1, [n - 1]])
+    gid, first, last = _groups(np.concatenate([[True], ~link]))
     return first[gid], last[gid]
 
 
@@ -87,9 +93,6 @@ def leg_movements(
     if n == 0:
         i = np.empty(0, dtype=np.int64)
         return i, i.copy(), np.empty(0), np.empty(0)
-    new = np.concatenate([[True], np.diff(onsets) >= join_s])
-    index = np.cumsum(new) - 1
-    first = np.flatnonzero(new)
-    last = np.concatenate([first[1:] - 1, [n - 1]])
+    index, first, last = _groups(np.concatenate([[True], np.diff(onsets) >= join_s]))
     end = np.maximum.reduceat(offsets, first)
     return index, first, onsets[last], end - onsets[first]
