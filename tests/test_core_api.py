@@ -80,6 +80,20 @@ def test_config_overrides_and_file(tmp_path):
         load_config(j)
 
 
+def test_the_smallest_sleep_starts_are_found_and_milli_g_twitches_are_not():
+    # a small jerk (band-passed peak ~0.053 g: about half science.md's smallest sleep start
+    # at a limb) is found as a jerk; a 20 mg twitch (fragmentary myoclonus: 2-30 mg) is no
+    # event; with the former limits (0.06 / 0.05 g) the small jerk was not even a burst
+    fs = 100.0
+    t, acc = quiet_night(fs, 400.0, seed=3)
+    add_jerk(t, acc, 150.0, peak_g=0.02)
+    add_jerk(t, acc, 300.0, peak_g=0.045)
+    got = [(round(e.onset), e.label) for e in detect(t, acc, fs)]
+    assert got == [(300, "hypnic_jerk")]
+    old = DetectorConfig(min_jerk_peak_g=0.06, abs_high_g=0.05)
+    assert detect(t, acc, fs, old) == []
+
+
 def test_labels_jerk_movement_twitch_and_awake_burst():
     fs = 100.0
     t, acc = quiet_night(fs, 400.0, seed=2)

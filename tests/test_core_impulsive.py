@@ -9,8 +9,9 @@ import pytest
 
 from sms_detect.core import DetectorConfig, detect
 from sms_detect.core.classify import Candidate, judge, lf_limit
+from sms_detect.core.merge import merge_sensor_events
 from tests.candidates import drowsy_jerk as burst
-from tests.signals import add_jerk, add_sway, add_tilt, quiet_night
+from tests.signals import add_jerk, add_movement, add_sway, add_tilt, quiet_night
 
 CFG = DetectorConfig()
 FS = 100.0
@@ -142,3 +143,38 @@ def test_the_device_emulators_synthetic_jerks_are_hypnic_jerks(fs, every):
     ev = detect(s.time, s.acc, fs)
     assert [e.label for e in ev] == ["hypnic_jerk"] * len(s.jerk_onsets)
     assert max(abs(e.onset - on) for e, on in zip(ev, s.jerk_onsets, strict=True)) < 0.05
+
+
+def test_a_purely_impulsive_jerk_is_confident_whatever_its_other_margins():
+    imp, top = CFG.impulsive_lf_ratio, CFG.single_limb_min_confidence
+    # a small burst after some activity: two margins low
+    near = {"peak_acc": 1.2 * CFG.min_jerk_peak_g, "active_fraction": 0.6 * CFG.max_active_fraction}
+    assert judge(burst(lf_ratio=0.3, **near), CFG)[1] < top
+    assert judge(burst(lf_ratio=imp, **near), CFG) == ("hypnic_jerk", 1.0)
+    off = CFG.with_overrides({"impulsive_lf_ratio": 0.0})
+    assert judge(burst(lf_ratio=imp, **near), off)[1] < top
+    # half impulsive: 0.75, or the margins' confidence if higher
+    half = burst(lf_ratio=1.5 * imp, **near)
+    assert judge(half, CFG)[1] == pytest.approx(max(0.75, judge(half, off)[1]))
+    low = burst(lf_ratio=1.5 * imp, **near, orientation_deg=0.9 * CFG.max_orientation_change_deg,
+                offset=100.0 + 0.9 * CFG.max_jerk_duration_s)
+    assert judge(low, off)[1] < 0.75 and judge(low, CFG)[1] == pytest.approx(0.75)
+
+
+def _two_sensor_labels(freq_hz: float, cfg: DetectorConfig = CFG) -> list[str]:
+    t, wrist = quiet_night(FS, 400.0, seed=3)
+    _, ankle = quiet_night(FS, 400.0, seed=4)
+    for k in range(4):  # some activity in the minutes before lowers the jerk's confidence
+        add_movement(t, wrist, 60.0 + 40.0 * k)
+    add_jerk(t, wrist, 300.0, peak_g=0.3, freq_hz=freq_hz)  # the ankle sees nothing
+    events = detect(t, wrist, FS, cfg, "wrist") + detect(t, ankle, FS, cfg, "ankle")
+    return [e.label for e in merge_sensor_events(events, ["wrist", "ankle"], cfg)
+            if e.onset > 250.0]
+
+
+def test_a_purely_impulsive_one_limb_jerk_is_kept_in_a_two_sensor_night():
+    # a fast 9 Hz burst has nothing below 2 Hz; a 5 Hz one under the same envelope some
+    assert _two_sensor_labels(9.0) == ["hypnic_jerk"]
+    assert _two_sensor_labels(5.0) == ["limb_jerk"]
+    off = CFG.with_overrides({"impulsive_lf_ratio": 0.0})
+    assert _two_sensor_labels(9.0, off) == ["limb_jerk"]

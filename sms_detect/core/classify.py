@@ -222,7 +222,10 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     label : str
         One of :data:`LABELS` (trains and series are judged later, see :mod:`.series`).
     confidence : float
-        0..1, from how far the deciding feature is past its threshold.
+        0..1, from how far the deciding feature is past its threshold; for a hypnic jerk,
+        0.5 + 0.5 x the mean of its margins to the limits it passed, or x its
+        :func:`impulsiveness` if that is higher (a burst with nothing slow in it is a jerk
+        however near it came to the other limits).
     """
     if c.near_gap:
         return "artifact", 0.9
@@ -272,4 +275,4 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
         _ramp(c.lf_ratio, lf_max, 0.5 * lf_max),
         _ramp(c.active_fraction, cfg.max_active_fraction, 0.0),
     ]
-    return HYPNIC_JERK, 0.5 + 0.5 * float(np.mean(margins))
+    return HYPNIC_JERK, 0.5 + 0.5 * max(float(np.mean(margins)), imp)
