@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from sms_detect.core import DetectorConfig, detect
 from sms_detect.core.series import chain_bounds, leg_movements
-from tests.signals import add_jerk, add_leg_movement, add_movement, quiet_night
+from tests.signals import add_jerk, add_leg_movement, add_movement, add_weak_jerk, quiet_night
 from tests.streaming import stream_split
 
 
@@ -152,3 +152,37 @@ def test_a_small_window_waits_until_the_last_movement_of_a_series_is_complete():
         assert "plm" not in {e.label for e in whole}
         for cut in range(int(175.5 * fs), int(185.0 * fs), 10):
             assert stream_split(t, acc, fs, [cut], cfg)[0] == whole, (window, cut / fs)
+
+
+def jerk_in_series_night(fs: float = 50.0, jerk=add_jerk):
+    """Six leg movements every 25 s (a PLM series) and a burst 12 s after the third."""
+    t, acc = quiet_night(fs, 400.0, seed=6)
+    for k in range(6):
+        add_leg_movement(t, acc, 100.0 + 25 * k)
+    jerk(t, acc, 162.0)
+    return t, acc
+
+
+def test_a_brief_impulsive_sleep_start_in_a_plm_series_stays_a_sleep_start():
+    # the burst at 162 s links the series (intervals 12 and 13 s) and 8 of its 9 window
+    # neighbours look like leg movements, but it is brief and has no slow content: it is
+    # no leg movement (AASM: 0.5-10 s), and the series runs on around it
+    fs = 50.0
+    t, acc = jerk_in_series_night(fs)
+    ev = {round(e.onset): e.label for e in detect(t, acc, fs) if e.onset > 90}
+    assert ev.pop(162) == "hypnic_jerk"
+    assert sorted(ev) == [100 + 25 * k for k in range(6)]
+    assert set(ev.values()) == {"plm"}
+    # a leg movement in its place is one more member of the series, and so is a brief
+    # burst with slow content (lf_ratio ~0.38: not impulsive)
+    for other in (add_leg_movement, add_weak_jerk):
+        t, acc = jerk_in_series_night(fs, other)
+        ev = [e for e in detect(t, acc, fs) if e.onset > 90]
+        assert len(ev) == 7 and {e.label for e in ev} == {"plm"}, other.__name__
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.integers(1, 20_000 - 1), max_size=12))
+def test_a_sleep_start_in_a_plm_series_does_not_depend_on_the_split(cuts):
+    t, acc = jerk_in_series_night()
+    assert stream_split(t, acc, 50.0, cuts)[0] == detect(t, acc, 50.0)

@@ -226,7 +226,11 @@ class DetectorConfig:
         A member of a series is a PLM when, among it and up to this many neighbours on each
         side in the series, at least ``plm_min_like_fraction`` look like leg movements
         (>= ``plm_like_duration_s`` or smooth): a cluster of brief jerks at sleep onset
-        spaced like a series is not a PLM series.
+        spaced like a series is not a PLM series. A member that is itself no leg movement
+        (brief, not smooth, and impulsive: lf_ratio under twice ``impulsive_lf_ratio``)
+        links the series but keeps its own label: a sleep start amid PLMs (AASM: a
+        candidate leg movement lasts 0.5-10 s). Before this, it was a PLM (tuning nights
+        TP 387 / FP 48, now 388 / 49; benchmark's 2-h nights 231 / 12, now 235 / 12).
     plm_min_like_fraction : float
         See ``plm_window``.
     plm_max_interval_spread : float

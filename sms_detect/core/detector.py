@@ -26,7 +26,7 @@ import numpy as np
 from scipy import signal
 
 from sms_detect.core.bursts import bursts_from_runs
-from sms_detect.core.classify import Candidate, judge, opens_jerk_cluster
+from sms_detect.core.classify import Candidate, impulsiveness, judge, opens_jerk_cluster
 from sms_detect.core.config import DetectorConfig
 from sms_detect.core.context import EpochContext
 from sms_detect.core.features import (
@@ -675,9 +675,15 @@ class StreamingDetector:
                         continue
                     w = like[lo:hi]
                     spread = float(np.std(np.log(np.diff(lm_on[lo:hi])))) if hi - lo > 2 else 0.0
+                    # a brief, purely impulsive sleep start is no leg movement (AASM: a
+                    # candidate leg movement lasts 0.5-10 s, a dorsiflexion with slow
+                    # content): it keeps its label, and the series runs on around it
+                    own_jerk = (c.base_label == "hypnic_jerk" and not like[j]
+                                and impulsiveness(c.lf_ratio, cfg) > 0)
                     plm = bool(
                         w.mean() >= cfg.plm_min_like_fraction
                         and spread <= cfg.plm_max_interval_spread
+                        and not own_jerk
                     )
                     plm_conf = 0.5 + 0.5 * float(w.mean())
                 elif not closed:
