@@ -1,6 +1,6 @@
 """Slow content tells a voluntary flick from a sleep start (sms_detect.core.classify):
 a fast burst riding on a slow movement is a movement (``lf_ref_rate_hz``), and a purely
-impulsive burst needs twice the wake evidence before it to be a wake burst and three
+impulsive burst needs three times the wake evidence before it to be a wake burst and three
 times the stillness to be a sleep burst (``impulsive_lf_ratio``)."""
 
 from __future__ import annotations
@@ -36,31 +36,39 @@ def test_a_fast_burst_with_slow_content_is_a_movement():
     assert judge(burst(band_rate_hz=fast, lf_ratio=0.3), fixed)[0] == "hypnic_jerk"
 
 
-def test_an_impulsive_burst_needs_twice_the_cues_of_wake():
+def test_an_impulsive_burst_needs_three_times_the_cues_of_wake():
     imp = CFG.impulsive_lf_ratio
     one_cue = {"quiet_s": 2.0}  # moved 2 s before: one cue, fully on (1.0)
-    two_cues = {"quiet_s": 2.0, "active_fraction": 0.4}  # 2.0 >= twice the limit
+    two_cues = {"quiet_s": 2.0, "active_fraction": 0.4}  # 2.0: over twice the limit (1.6)
+    three_cues = {**two_cues, "sway_deg": 2.0 * CFG.awake_sway_deg}  # 3.0 >= 3 x 0.8
     assert judge(burst(lf_ratio=2 * imp, **one_cue), CFG)[0] == "wake_burst"
     assert judge(burst(lf_ratio=imp, **one_cue), CFG)[0] == "hypnic_jerk"
     assert judge(burst(lf_ratio=0.0, **one_cue), CFG)[0] == "hypnic_jerk"
-    assert judge(burst(lf_ratio=0.0, **two_cues), CFG)[0] == "wake_burst"
+    assert judge(burst(lf_ratio=0.0, **two_cues), CFG)[0] == "hypnic_jerk"
+    assert judge(burst(lf_ratio=0.0, **three_cues), CFG)[0] == "wake_burst"
     off = CFG.with_overrides({"impulsive_lf_ratio": 0.0})
     assert judge(burst(lf_ratio=imp, **one_cue), off)[0] == "wake_burst"
 
 
 def with_evidence(e: float, lf: float) -> Candidate:
-    """The burst with wake evidence ``e``: the stillness cue first (it ramps from 0 at
+    """The burst with wake evidence ``e`` (0-3): the stillness cue first (it ramps from 0 at
     2 x ``pre_still_s`` to 1 at half of it), then the activity cue (0 at 2/3 of
-    ``max_active_fraction``, 1 at 4/3 of it)."""
-    still, af = CFG.pre_still_s, CFG.max_active_fraction
+    ``max_active_fraction``, 1 at 4/3 of it), then postural sway (0 at half of
+    ``awake_sway_deg``, 1 at 1.5 times it)."""
+    still, af, sway = CFG.pre_still_s, CFG.max_active_fraction, CFG.awake_sway_deg
     if e <= 1.0:
         return burst(lf_ratio=lf, quiet_s=2.0 * still - 1.5 * still * e)
-    return burst(lf_ratio=lf, quiet_s=0.5 * still, active_fraction=af * (2 + 2 * (e - 1.0)) / 3)
+    if e <= 2.0:
+        return burst(lf_ratio=lf, quiet_s=0.5 * still,
+                     active_fraction=af * (2 + 2 * (e - 1.0)) / 3)
+    return burst(lf_ratio=lf, quiet_s=0.5 * still, active_fraction=af * 4 / 3,
+                 sway_deg=sway * (e - 1.5))
 
 
 def test_the_wake_limit_ramps_between_one_and_two_impulsive_ratios():
     imp, lim = CFG.impulsive_lf_ratio, CFG.wake_evidence_limit
-    for lf, limit in ((imp, 2 * lim), (1.5 * imp, 1.5 * lim), (2 * imp, lim), (0.4, lim)):
+    for lf, limit in ((imp, 3 * lim), (0.5 * imp, 3 * lim), (1.5 * imp, 2 * lim),
+                      (2 * imp, lim), (0.4, lim)):
         assert judge(with_evidence(limit - 0.05, lf), CFG)[0] == "hypnic_jerk", (lf, limit)
         assert judge(with_evidence(limit + 0.05, lf), CFG)[0] == "wake_burst", (lf, limit)
 
@@ -107,8 +115,8 @@ def test_an_impulsive_burst_may_follow_three_times_max_quiet_s_of_stillness():
 
 def test_confidence_is_one_half_at_each_moved_limit_and_rises_past_it():
     imp, q = CFG.impulsive_lf_ratio, CFG.max_quiet_s
-    # wake: just past twice the limit, for a purely impulsive burst
-    lim = 2 * CFG.wake_evidence_limit
+    # wake: just past three times the limit, for a purely impulsive burst
+    lim = 3 * CFG.wake_evidence_limit
     near, far = with_evidence(lim + 0.01, imp), with_evidence(lim + 0.5, imp)
     assert judge(near, CFG) == ("wake_burst", pytest.approx(0.5, abs=0.01))
     assert judge(far, CFG)[1] > judge(near, CFG)[1] + 0.1

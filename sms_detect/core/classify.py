@@ -156,8 +156,8 @@ def impulsiveness(lf_ratio: float, cfg: DetectorConfig) -> float:
 
     1 at ``cfg.impulsive_lf_ratio`` or less, 0 from twice that, linear between; always 0
     when ``impulsive_lf_ratio`` is 0 or the ratio is not finite. A purely impulsive burst
-    needs twice the wake evidence before it to be a ``wake_burst`` (the cues after a burst
-    are unchanged) and three times ``max_quiet_s`` of stillness to be a ``sleep_burst``
+    needs three times the wake evidence before it to be a ``wake_burst`` (the cues after a
+    burst are unchanged) and three times ``max_quiet_s`` of stillness to be a ``sleep_burst``
     (see :class:`DetectorConfig`).
 
     Parameters
@@ -253,7 +253,9 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     if in_jerk_cluster(c.since_jerk_s, cfg):
         wake = 0.0  # the same sleep-onset cluster: the earlier jerk's arousal is not wake
     imp = impulsiveness(c.lf_ratio, cfg)
-    wake_limit = cfg.wake_evidence_limit * (1.0 + imp)
+    # for a burst with nothing slow in it, the cues of wake and of deep sleep weigh a third
+    weight = 1.0 + 2.0 * imp
+    wake_limit = cfg.wake_evidence_limit * weight
     if (wake >= wake_limit
             or c.active_after > cfg.max_active_after
             or c.floor_after_ratio > cfg.max_floor_after_ratio):
@@ -263,7 +265,7 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
             _ramp(c.floor_after_ratio, cfg.max_floor_after_ratio,
                   2 * cfg.max_floor_after_ratio),
         )
-    max_quiet = cfg.max_quiet_s * (1.0 + 2.0 * imp)
+    max_quiet = cfg.max_quiet_s * weight
     if c.quiet_s > max_quiet:
         return "sleep_burst", 0.5 + 0.5 * _ramp(c.quiet_s, max_quiet, 2 * max_quiet)
     margins = [

@@ -173,7 +173,7 @@ class DetectorConfig:
         floor above ``awake_floor_g`` and sway above ``awake_sway_deg``, the last two only
         when set) each ramp from 0 to 1 across a band around their limit (see
         :func:`sms_detect.core.classify.wake_evidence`); a burst whose summed evidence
-        reaches this (> 0) is a ``wake_burst`` (twice this for a purely impulsive burst, see
+        reaches this (> 0) is a ``wake_burst`` (three times this for a purely impulsive burst, see
         ``impulsive_lf_ratio``). One cue well past its limit is
         enough, and so are two moderate ones: each cue alone is a noisy proxy of
         wakefulness (epochs are 5 s long, floors fluctuate), so a hard limit on each one
@@ -183,18 +183,21 @@ class DetectorConfig:
         positives.
     impulsive_lf_ratio : float
         A burst whose low-frequency ratio (see ``max_lf_ratio``) is at most this is purely
-        impulsive: it needs twice ``wake_evidence_limit`` of wake evidence before it (the cues
-        after it, ``max_active_after`` and ``max_floor_after_ratio``, are unchanged) to be a
-        ``wake_burst``, and three times ``max_quiet_s`` to be a ``sleep_burst``; both fall back
-        linearly to their own value at twice this ratio. 0: off. A sleep start is involuntary, a
-        brief myoclonic burst with nothing slow in it, whereas the movements of wake (a flick, a
-        reach, a scratch) are planned and carry slow components (minimum-jerk profiles, Flash
-        and Hogan 1985, J Neurosci 5:1688), and so does a PLM in established sleep (its hold);
-        so for a burst with none, the cues of wake and of deep sleep weigh less. On the tuning
-        nights, with the other defaults: F1 0.844 and 0.23 false positives per hour against
-        0.827 and 0.20 with 0. A jerk's confidence is at least ``0.5 + 0.5 x`` its
-        impulsiveness (1 at this ratio or less, 0 from twice it), so a purely impulsive
-        one-limb jerk passes ``single_limb_min_confidence``.
+        impulsive: it needs three times ``wake_evidence_limit`` of wake evidence before it (the
+        cues after it, ``max_active_after`` and ``max_floor_after_ratio``, are unchanged) to be
+        a ``wake_burst``, and three times ``max_quiet_s`` to be a ``sleep_burst``; both fall
+        back linearly to their own value at twice this ratio. 0: off. A sleep start is
+        involuntary, a brief myoclonic burst with nothing slow in it, whereas the movements of
+        wake (a flick, a reach, a scratch) are planned and carry slow components (minimum-jerk
+        profiles, Flash and Hogan 1985, J Neurosci 5:1688), and so does a PLM in established
+        sleep (its hold); so for a burst with none, the cues of wake and of deep sleep weigh
+        less. On the tuning nights, with the other defaults: F1 0.844 and 0.23 false positives
+        per hour against 0.827 and 0.20 with 0. The wake evidence was first doubled, not
+        tripled: on the 2-h tuning nights 388 jerks found and 49 false positives, now 395 and
+        51 (four times: 396 and 52); on seeds 7000-7041, 144 and 18, now 147 and 18. A jerk's
+        confidence is at least ``0.5 + 0.5 x`` its impulsiveness (1 at this ratio or less, 0
+        from twice it), so a purely impulsive one-limb jerk passes
+        ``single_limb_min_confidence``.
     epoch_s : float
         Context epoch length (s), as in van Hees et al. 2018 (5 s).
     epoch_angle_deg : float
