@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -165,8 +167,8 @@ def jerk_in_series_night(fs: float = 50.0, jerk=add_jerk):
 
 def test_a_brief_impulsive_sleep_start_in_a_plm_series_stays_a_sleep_start():
     # the burst at 162 s links the series (intervals 12 and 13 s) and 8 of its 9 window
-    # neighbours look like leg movements, but it is brief and has no slow content: it is
-    # no leg movement (AASM: 0.5-10 s), and the series runs on around it
+    # neighbours look like leg movements, but it is brief (under plm_like_duration_s) and
+    # impulsive (lf_ratio ~0.19): no leg movement (AASM: 0.5-10 s); the series runs on
     fs = 50.0
     t, acc = jerk_in_series_night(fs)
     ev = {round(e.onset): e.label for e in detect(t, acc, fs) if e.onset > 90}
@@ -174,15 +176,29 @@ def test_a_brief_impulsive_sleep_start_in_a_plm_series_stays_a_sleep_start():
     assert sorted(ev) == [100 + 25 * k for k in range(6)]
     assert set(ev.values()) == {"plm"}
     # a leg movement in its place is one more member of the series, and so is a brief
-    # burst with slow content (lf_ratio ~0.38: not impulsive)
-    for other in (add_leg_movement, add_weak_jerk):
+    # burst with slow content (lf_ratio ~0.38) or a knock (an impact, whose slow content
+    # is not measured)
+    knock = partial(add_jerk, peak_g=1.0, freq_hz=12.0, sigma_s=0.03)
+    for other in (add_leg_movement, add_weak_jerk, knock):
         t, acc = jerk_in_series_night(fs, other)
         ev = [e for e in detect(t, acc, fs) if e.onset > 90]
-        assert len(ev) == 7 and {e.label for e in ev} == {"plm"}, other.__name__
+        assert len(ev) == 7 and {e.label for e in ev} == {"plm"}, other
+
+
+def test_a_movement_that_starts_with_a_sleep_start_is_no_leg_movement_as_a_whole():
+    # the jerk at 162 s and a smooth movement 2.5 s later (its arousal) are one movement,
+    # which starts with a sleep start: neither of its bursts is a PLM
+    fs = 50.0
+    t, acc = jerk_in_series_night(fs)
+    add_leg_movement(t, acc, 164.5)
+    ev = {round(e.onset, 1): e.label for e in detect(t, acc, fs) if 160 < e.onset < 170}
+    assert ev == {162.0: "hypnic_jerk", 164.5: "movement"}
 
 
 @settings(max_examples=10, deadline=None)
 @given(st.lists(st.integers(1, 20_000 - 1), max_size=12))
 def test_a_sleep_start_in_a_plm_series_does_not_depend_on_the_split(cuts):
     t, acc = jerk_in_series_night()
+    assert stream_split(t, acc, 50.0, cuts)[0] == detect(t, acc, 50.0)
+    add_leg_movement(t, acc, 164.5)  # the jerk's arousal: one movement with it
     assert stream_split(t, acc, 50.0, cuts)[0] == detect(t, acc, 50.0)

@@ -165,8 +165,8 @@ class DetectorConfig:
         sensors the same window makes a one-arm jerk after a whole-body jerk keep its label
         without ``single_limb_min_confidence`` (see
         :func:`sms_detect.core.merge.in_cluster_alone`). 0 turns both off. On the tuning
-        nights (seeds 5000-5111), with the other defaults, 90 s gives F1 0.808 and 0.26
-        false positives per hour against 0.784 and 0.24 with 0.
+        nights (seeds 5000-5111), with the other defaults of the time, 90 s gave F1 0.808
+        and 0.26 false positives per hour against 0.784 and 0.24 with 0.
     wake_evidence_limit : float
         The cues of wake before a burst (stillness shorter than ``pre_still_s``, active
         fraction above ``max_active_fraction``, floor ratio above ``awake_floor_ratio``,
@@ -191,12 +191,12 @@ class DetectorConfig:
         wake (a flick, a reach, a scratch) are planned and carry slow components (minimum-jerk
         profiles, Flash and Hogan 1985, J Neurosci 5:1688), and so does a PLM in established
         sleep (its hold); so for a burst with none, the cues of wake and of deep sleep weigh
-        less. On the tuning nights, with the other defaults: F1 0.844 and 0.23 false positives
-        per hour against 0.827 and 0.20 with 0. The wake evidence was first doubled, not
-        tripled: on the 2-h tuning nights 388 jerks found and 49 false positives, now 395 and
-        51 (four times: 396 and 52); on seeds 7000-7041, 144 and 18, now 147 and 18. A jerk's
-        confidence is at least ``0.5 + 0.5 x`` its impulsiveness (1 at this ratio or less, 0
-        from twice it), so a purely impulsive one-limb jerk passes
+        less. On the tuning nights, with the other defaults of the time: F1 0.844 and 0.23
+        false positives per hour against 0.827 and 0.20 with 0. The wake evidence was first
+        doubled, not tripled: on the 2-h tuning nights 388 jerks found and 49 false
+        positives, now 395 and 51 (four times: 396 and 52); on seeds 7000-7041, 144 and 18,
+        now 147 and 18. A jerk's confidence is at least ``0.5 + 0.5 x`` its impulsiveness (1
+        at this ratio or less, 0 from twice it), so a purely impulsive one-limb jerk passes
         ``single_limb_min_confidence``.
     epoch_s : float
         Context epoch length (s), as in van Hees et al. 2018 (5 s).
@@ -229,11 +229,13 @@ class DetectorConfig:
         A member of a series is a PLM when, among it and up to this many neighbours on each
         side in the series, at least ``plm_min_like_fraction`` look like leg movements
         (>= ``plm_like_duration_s`` or smooth): a cluster of brief jerks at sleep onset
-        spaced like a series is not a PLM series. A member that is itself no leg movement
-        (brief, not smooth, and impulsive: lf_ratio under twice ``impulsive_lf_ratio``)
-        links the series but keeps its own label: a sleep start amid PLMs (AASM: a
-        candidate leg movement lasts 0.5-10 s). Before this, it was a PLM (tuning nights
-        TP 387 / FP 48, now 388 / 49; benchmark's 2-h nights 231 / 12, now 235 / 12).
+        spaced like a series is not a PLM series. A movement whose first burst is a
+        ``hypnic_jerk`` that is brief (under ``plm_like_duration_s``) and impulsive
+        (lf_ratio under twice ``impulsive_lf_ratio``) is no leg movement (AASM: a leg
+        movement lasts 0.5-10 s): it links the series, but its bursts keep their own labels
+        (a sleep start amid PLMs, and its arousal). Before this, they were PLMs (2-h tuning
+        nights TP 387 / FP 48, now 388 / 49; the benchmark's 2-h nights 231 / 12, now
+        235 / 12).
     plm_min_like_fraction : float
         See ``plm_window``.
     plm_max_interval_spread : float

@@ -650,6 +650,12 @@ class StreamingDetector:
         # a movement looks like a leg movement by its start (the release only echoes it)
         like = np.array([pm[f].base_label == "movement" or pm[f].duration >= cfg.plm_like_duration_s
                          for f in lm_first.tolist()], dtype=float)
+        # ... and one that starts with a brief, impulsive sleep start is no leg movement (a
+        # leg movement lasts 0.5-10 s, AASM): its bursts keep their labels, and it still
+        # links the series around it
+        jerk_start = np.array([not like[m] and pm[f].base_label == "hypnic_jerk"
+                               and impulsiveness(pm[f].lf_ratio, cfg) > 0
+                               for m, f in enumerate(lm_first.tolist())], dtype=bool)
         plm_of = {id(c): int(lm[i]) for i, c in enumerate(pm) if not breaks[lm[i]]}
         # a movement is complete once no burst can join it (and make it a breaker)
         complete = lm_last + cfg.plm_min_interval_s <= horizon
@@ -675,15 +681,10 @@ class StreamingDetector:
                         continue
                     w = like[lo:hi]
                     spread = float(np.std(np.log(np.diff(lm_on[lo:hi])))) if hi - lo > 2 else 0.0
-                    # a brief, purely impulsive sleep start is no leg movement (AASM: a
-                    # candidate leg movement lasts 0.5-10 s, a dorsiflexion with slow
-                    # content): it keeps its label, and the series runs on around it
-                    own_jerk = (c.base_label == "hypnic_jerk" and not like[j]
-                                and impulsiveness(c.lf_ratio, cfg) > 0)
                     plm = bool(
                         w.mean() >= cfg.plm_min_like_fraction
                         and spread <= cfg.plm_max_interval_spread
-                        and not own_jerk
+                        and not jerk_start[j]
                     )
                     plm_conf = 0.5 + 0.5 * float(w.mean())
                 elif not closed:
