@@ -176,10 +176,12 @@ def test_a_brief_impulsive_sleep_start_in_a_plm_series_stays_a_sleep_start():
     assert sorted(ev) == [100 + 25 * k for k in range(6)]
     assert set(ev.values()) == {"plm"}
     # a leg movement in its place is one more member of the series, and so is a brief
-    # burst with slow content (lf_ratio ~0.38) or a knock (an impact, whose slow content
-    # is not measured)
+    # burst with slow content (lf_ratio ~0.38), an impulsive burst as long as a leg
+    # movement (~0.64 s, lf_ratio ~0.05) or a knock (an impact, whose slow content is not
+    # measured)
     knock = partial(add_jerk, peak_g=1.0, freq_hz=12.0, sigma_s=0.03)
-    for other in (add_leg_movement, add_weak_jerk, knock):
+    long_jerk = partial(add_jerk, freq_hz=8.0, sigma_s=0.14)
+    for other in (add_leg_movement, add_weak_jerk, long_jerk, knock):
         t, acc = jerk_in_series_night(fs, other)
         ev = [e for e in detect(t, acc, fs) if e.onset > 90]
         assert len(ev) == 7 and {e.label for e in ev} == {"plm"}, other

@@ -648,14 +648,16 @@ class StreamingDetector:
         p_first, p_last = chain_bounds(lm_on, cfg.plm_min_interval_s, cfg.plm_max_interval_s,
                                        breaks)
         # a movement looks like a leg movement by its start (the release only echoes it)
-        like = np.array([pm[f].base_label == "movement" or pm[f].duration >= cfg.plm_like_duration_s
-                         for f in lm_first.tolist()], dtype=float)
+        starts = [pm[f] for f in lm_first.tolist()]
+        like = np.array([b.base_label == "movement" or b.duration >= cfg.plm_like_duration_s
+                         for b in starts], dtype=float)
         # ... and one that starts with a brief, impulsive sleep start is no leg movement (a
         # leg movement lasts 0.5-10 s, AASM): its bursts keep their labels, and it still
         # links the series around it
-        jerk_start = np.array([not like[m] and pm[f].base_label == "hypnic_jerk"
-                               and impulsiveness(pm[f].lf_ratio, cfg) > 0
-                               for m, f in enumerate(lm_first.tolist())], dtype=bool)
+        jerk_start = np.array([b.base_label == "hypnic_jerk"
+                               and b.duration < cfg.plm_like_duration_s
+                               and impulsiveness(b.lf_ratio, cfg) > 0
+                               for b in starts], dtype=bool)
         plm_of = {id(c): int(lm[i]) for i, c in enumerate(pm) if not breaks[lm[i]]}
         # a movement is complete once no burst can join it (and make it a breaker)
         complete = lm_last + cfg.plm_min_interval_s <= horizon
