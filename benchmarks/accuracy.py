@@ -4,7 +4,8 @@ Usage::
 
     python benchmarks/accuracy.py            # 56 nights of 2 h + 4 of 8 h (~1 min, 2 jobs)
     python benchmarks/accuracy.py --quick    # 14 nights of 2 h + 1 of 8 h
-    python benchmarks/accuracy.py --set min_peak_g=0.08 --json out.json --per-night
+    python benchmarks/accuracy.py --set min_jerk_peak_g=0.08 --json out.json --per-night
+    python benchmarks/accuracy.py --jerk joint_hz=1.5,6   # jerks of slower joints
 
 The set crosses every listed rate (25, 50, 52, 100, 104, 200, 400 Hz) with one-sensor (wrist,
 ankle) and two-sensor (wrist+ankle) nights. Nights are SHORTER than real ones (2 h by
@@ -85,7 +86,9 @@ def run_one(spec: dict, overrides: dict[str, str]) -> dict:
 
     config = DetectorConfig().with_overrides(overrides) if overrides else DetectorConfig()
     t0 = time.time()
-    night = simulate_night(spec["seed"], spec["rate"], spec["sensors"], spec["hours"])
+    night = simulate_night(
+        spec["seed"], spec["rate"], spec["sensors"], spec["hours"], jerk=spec.get("jerk")
+    )
     t1 = time.time()
     events = run_detector(night, config)
     t2 = time.time()
@@ -110,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed0", type=int, default=1000, help="first seed (default 1000)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="detector parameter override (repeatable)")  # fmt: skip
+    ap.add_argument("--jerk", action="append", default=[], metavar="NAME=LOW,HIGH",
+                    help="simulate the jerks with another range of kinetics, e.g. "
+                         "joint_hz=1.5,6 (fields of sms_detect.sim.physics.JerkPhysics; "
+                         "repeatable)")  # fmt: skip
     ap.add_argument("--per-night", action="store_true", help="also print one line per night")
     ap.add_argument(
         "--whole", type=int, default=None, help="whole 8 h nights added (default 4, quick 1)"
@@ -119,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--json", metavar="PATH", help="write all scores as JSON")
     args = ap.parse_args(argv)
+    if any("=" not in s for s in args.jerk + args.set):
+        ap.error("--set and --jerk take NAME=VALUE")
 
     n = args.nights or (14 if args.quick else 56)
     hours = args.hours or 2.0
@@ -135,6 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.time()
     n_whole = args.whole if args.whole is not None else (1 if args.quick else 4)
     specs = night_specs(n, hours, args.seed0) + whole_night_specs(n_whole)
+    jerk = dict(s.split("=", 1) for s in args.jerk)
+    if jerk:
+        from sms_detect.sim.physics import jerk_physics
+
+        try:
+            jerk_physics(jerk)
+        except ValueError as exc:
+            ap.error(str(exc))
+        for sp in specs:
+            sp["jerk"] = jerk
     n = len(specs)
     if args.jobs > 1:
         pool_ex = ProcessPoolExecutor(max_workers=args.jobs)
@@ -166,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(compressed around sleep onset; seeds {args.seed0}..{args.seed0 + n - n_whole - 1}) "
         f"+ {n_whole} whole 8 h nights (seeds 2000..{2000 + n_whole - 1})"
     )
+    if jerk:
+        title += "; jerk kinetics " + ", ".join(f"{k}={v}" for k, v in jerk.items())
     print(title)
     print("=" * len(title))
     if args.per_night:

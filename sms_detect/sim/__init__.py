@@ -20,6 +20,7 @@ import numpy as np
 from sms_detect.sim.device import DeviceProfile, random_profile
 from sms_detect.sim.night import NightStructure, make_night
 from sms_detect.sim.parts import SimEvent
+from sms_detect.sim.physics import jerk_physics
 from sms_detect.sim.render import SensorTrack, render_sensor
 from sms_detect.sim.schedule import schedule
 from sms_detect.sim.truth import TruthRow, read_truth, write_truth
@@ -162,6 +163,7 @@ def simulate_night(
     *,
     wireless: bool | None = None,
     device: dict[str, object] | None = None,
+    jerk: dict[str, object] | None = None,
 ) -> SimNight:
     """Simulate one night.
 
@@ -181,11 +183,21 @@ def simulate_night(
     device : dict or None
         Fields of :class:`sms_detect.sim.device.DeviceProfile` to force on every sensor
         (e.g. ``{"range_g": 8.0, "bits": 12}``); the rest is drawn from the seed.
+    jerk : dict or None
+        Ranges of the hypnic jerks' kinetics to use instead of the defaults, as fields of
+        :class:`sms_detect.sim.physics.JerkPhysics` (e.g. ``{"burst_s": (0.1, 0.375)}`` or
+        ``{"joint_hz": "1.5,6"}``). Each jerk still draws from the seed.
 
     Returns
     -------
     SimNight
+
+    Raises
+    ------
+    ValueError
+        Unknown sensors, device or jerk fields, too short a night, or a bad jerk range.
     """
+    physics = jerk_physics(jerk)
     if isinstance(sensors, str):
         sensors = [s.strip() for s in sensors.replace("+", ",").split(",") if s.strip()]
     sensors = list(dict.fromkeys(sensors))
@@ -202,7 +214,7 @@ def simulate_night(
     root = np.random.SeedSequence(int(seed))
     s_night, s_events, *s_sensors = root.spawn(2 + 2 * len(SENSOR_NAMES))
     night = make_night(np.random.default_rng(s_night), hours * 3600.0)
-    events, ph = schedule(np.random.default_rng(s_events), night, sensors)
+    events, ph = schedule(np.random.default_rng(s_events), night, sensors, physics)
     tracks: dict[str, SensorTrack] = {}
     for i, name in enumerate(SENSOR_NAMES):
         if name not in sensors:

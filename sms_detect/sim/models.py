@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from sms_detect.sim.parts import Part
+from sms_detect.sim.physics import DEFAULT_PHYSICS, JerkPhysics
 from sms_detect.sim.rotation import random_perpendicular, random_unit, unit
 from sms_detect.sim.waveforms import (
     G,
@@ -71,6 +72,8 @@ def myoclonic_burst(
     lever: tuple[float, float] | None = None,
     tissue_hz: tuple[float, float] = (10.0, 28.0),
     length_s: float = 1.4,
+    joint_hz: tuple[float, float] = (2.5, 10.0),
+    joint_damping: tuple[float, float] = (0.35, 1.0),
     second: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Limb response to a brief muscle burst (jerk or twitch), on a 1 kHz grid.
@@ -79,9 +82,10 @@ def myoclonic_burst(
     (a double jerk).
 
     A twitch-shaped torque (agonist, optional antagonist brake) drives each joint, modelled as
-    a damped second-order system (natural frequency 2.5-10 Hz, damping 0.35-1.0). The sensor
-    sees the tangential (r * angular acceleration) and centripetal acceleration of the
-    segment through a soft-tissue/strap resonance (10-28 Hz, damping 0.12-0.35), and its
+    a damped second-order system (natural frequency ``joint_hz``, default 2.5-10 Hz, damping
+    ``joint_damping``, default 0.35-1.0). The sensor sees the tangential (r * angular
+    acceleration) and centripetal acceleration of the segment through a soft-tissue/strap
+    resonance (``tissue_hz``, default 10-28 Hz, damping 0.12-0.35), and its
     gravity reading turns with the segment. The whole is scaled to a peak of ``peak_g`` g.
 
     Returns ``(acc (n, 3) g, rot (n, 3) rad, info)``; ``info`` holds the relative onset and
@@ -108,7 +112,7 @@ def myoclonic_burst(
             lag = rng.uniform(0.04, 0.1)
             brake = twitch_force(t, burst_s * rng.uniform(0.5, 1.0), tc)
             force -= beta * _shift(brake, delay + lag)
-        theta = w * second_order(force, FINE, rng.uniform(2.5, 10.0), rng.uniform(0.35, 1.0))
+        theta = w * second_order(force, FINE, rng.uniform(*joint_hz), rng.uniform(*joint_damping))
         comps.append((k, rhat, d, r, theta))
     f_t, z_t = rng.uniform(*tissue_hz), rng.uniform(0.12, 0.35)
 
@@ -143,14 +147,18 @@ def hypnic_jerk_part(
     peak_g: float,
     burst_s: float,
     second: tuple[float, float] | None = None,
+    physics: JerkPhysics = DEFAULT_PHYSICS,
 ) -> tuple[Part, dict[str, float]]:
     """One limb's share of a hypnic jerk starting (EMG onset) near ``t_start`` s.
 
-    Sometimes (40 %) the limb ends in a slightly different posture (up to ~8 deg, scaled
-    with the jerk's size).
+    ``physics`` gives the ranges of the joint and tissue dynamics. Sometimes (40 %) the limb
+    ends in a slightly different posture (up to ~8 deg, scaled with the jerk's size).
     """
     joints = int(rng.choice([1, 2], p=[0.4, 0.6]))
-    acc, rot, info = myoclonic_burst(rng, loc, peak_g, burst_s, joints=joints, second=second)
+    acc, rot, info = myoclonic_burst(
+        rng, loc, peak_g, burst_s, joints=joints, second=second, tissue_hz=physics.tissue_hz,
+        joint_hz=physics.joint_hz, joint_damping=physics.joint_damping,
+    )
     t0 = t_start - 0.05
     posture = None
     if rng.random() < 0.4:

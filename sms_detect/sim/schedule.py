@@ -12,6 +12,7 @@ import numpy as np
 from sms_detect.sim import models as m
 from sms_detect.sim.night import WAKE_STAGES, NightStructure
 from sms_detect.sim.parts import Part, SimEvent
+from sms_detect.sim.physics import DEFAULT_PHYSICS, JerkPhysics
 from sms_detect.sim.rotation import random_unit
 
 LOCS = ("wrist", "ankle")
@@ -89,9 +90,13 @@ def phenotype(rng: np.random.Generator) -> dict[str, float]:
 
 
 def schedule(
-    rng: np.random.Generator, night: NightStructure, sensors: list[str]
+    rng: np.random.Generator,
+    night: NightStructure,
+    sensors: list[str],
+    physics: JerkPhysics = DEFAULT_PHYSICS,
 ) -> tuple[list[SimEvent], dict[str, float]]:
-    """All events of the night for the simulated ``sensors`` (only visible ones returned)."""
+    """All events of the night for the simulated ``sensors`` (only visible ones returned);
+    ``physics``: the ranges each hypnic jerk's kinetics are drawn from."""
     ph = phenotype(rng)
     occ = _Occupancy()
     events: list[SimEvent] = []
@@ -127,7 +132,7 @@ def schedule(
         locs = vis(body)
         if not locs:
             continue
-        burst = rng.uniform(0.075, 0.25)
+        burst = rng.uniform(*physics.burst_s)
         base_amp = float(np.clip(rng.lognormal(np.log(0.45), 1.0), 0.04, 6.0))
         lag = rng.uniform(0.003, 0.05) * rng.choice([-1.0, 1.0])
         # some sleep starts come as a double jerk (a second, smaller burst 0.12-0.3 s later)
@@ -137,7 +142,7 @@ def schedule(
             amp = base_amp if len(body) == 1 else base_amp * float(rng.lognormal(0.0, 0.5))
             amp = float(np.clip(amp, 0.03, 8.0))
             ts = t + (lag if loc == "ankle" else 0.0)
-            parts[loc] = m.hypnic_jerk_part(rng, loc, ts, amp, burst, second)
+            parts[loc] = m.hypnic_jerk_part(rng, loc, ts, amp, burst, second, physics)
         ev = _event(
             "hypnic_jerk",
             parts,
