@@ -49,6 +49,14 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=None,
         help="force the ADC resolution (default: drawn per sensor)",
     )
+    p.add_argument(
+        "--jerk",
+        action="append",
+        default=[],
+        metavar="NAME=LOW,HIGH",
+        help="draw the jerks' kinetics from another range, e.g. joint_hz=1.5,6 or "
+        "burst_s=0.1,0.3 (s, Hz; fields of sms_detect.sim.physics.JerkPhysics; repeatable)",
+    )
     p.add_argument("-o", "--output", required=True, help="output base path")
     return p
 
@@ -56,6 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Simulate and write; prints a one-line summary per written file to stderr."""
     from sms_detect.sim import simulate_night
+    from sms_detect.sim.physics import jerk_physics
 
     if not 1.0 <= args.rate <= 5000.0:
         raise InputError(f"--rate {args.rate:g} Hz is out of range (1-5000 Hz)")
@@ -70,7 +79,15 @@ def run(args: argparse.Namespace) -> int:
         dev["range_g"] = float(args.range)
     if args.bits is not None:
         dev["bits"] = int(args.bits)
-    night = simulate_night(args.seed, args.rate, sensors, args.hours, wireless=wireless, device=dev)
+    if any("=" not in j for j in args.jerk):
+        raise InputError("--jerk takes NAME=LOW,HIGH, e.g. joint_hz=1.5,6")
+    jerk = dict(j.split("=", 1) for j in args.jerk)
+    try:
+        jerk_physics(jerk)
+    except ValueError as exc:
+        raise InputError(f"--jerk: {exc}") from None
+    night = simulate_night(args.seed, args.rate, sensors, args.hours, wireless=wireless,
+                           device=dev, jerk=jerk or None)  # fmt: skip
     try:
         paths = night.write(args.output, fmt=args.format, compress=args.gzip)
     except OSError as exc:
