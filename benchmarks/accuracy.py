@@ -22,6 +22,7 @@ Scoring follows docs/science.md (see sms_detect.evaluate). Seeds are 1000 + nigh
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -39,6 +40,7 @@ from sms_detect.evaluate import (
     score_night,
 )
 from sms_detect.sim import RATES, simulate_night
+from sms_detect.sim.physics import jerk_physics
 from sms_detect.sim.truth import CONFOUNDERS
 from sms_detect.types import Event, events_to_array
 
@@ -145,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     n_whole = args.whole if args.whole is not None else (1 if args.quick else 4)
     specs = night_specs(n, hours, args.seed0) + whole_night_specs(n_whole)
     jerk = dict(s.split("=", 1) for s in args.jerk)
+    if len(jerk) < len(args.jerk):
+        ap.error("--jerk names a field twice")
     if jerk:
-        from sms_detect.sim.physics import jerk_physics
-
         try:
             jerk_physics(jerk)
         except ValueError as exc:
@@ -236,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             "exposure": dict(exposure),
             "hours_per_night": hours,
             "config": config.to_dict(),
+            "jerk_physics": dataclasses.asdict(jerk_physics(jerk or None)),
         }
         with open(args.json, "w") as fh:
             json.dump(doc, fh, indent=2)

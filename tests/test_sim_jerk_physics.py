@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from sms_detect.sim import simulate_night
-from sms_detect.sim.physics import JerkPhysics, jerk_physics
+from sms_detect.sim.models import hypnic_jerk_part
+from sms_detect.sim.physics import JerkPhysics, jerk_physics, window_s
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 21  # 4 jerks in half an hour at the wrist
@@ -52,20 +53,62 @@ def test_slower_joints_give_longer_jerks() -> None:
     assert np.all(slow > fast)
 
 
+def test_lighter_damping_gives_longer_jerks() -> None:
+    def lengths(zeta):
+        return np.array([t.offset - t.onset
+                         for t in _jerks(_night(joint_damping=(zeta, zeta)))])  # fmt: skip
+
+    light, heavy = lengths(0.15), lengths(1.0)
+    assert len(light) == len(heavy) >= 3
+    assert np.all(light > heavy)
+
+
+def test_tissue_resonance_sets_the_ringing_frequency() -> None:
+    # the same jerks (same draws) through a strap of 12 Hz or of 60 Hz: the soft one rings
+    # near 12 Hz, so more of the jerk's energy lies at 9-15 Hz
+    def share_9_15_hz(hz, seed):
+        physics = JerkPhysics(tissue_hz=(hz, hz))
+        part, _ = hypnic_jerk_part(np.random.default_rng(seed), "wrist", 1.0, 0.5, 0.1, None,
+                                   physics)  # fmt: skip
+        power = (np.abs(np.fft.rfft(part.acc, axis=0)) ** 2).sum(axis=1)
+        f = np.fft.rfftfreq(part.acc.shape[0], 1.0 / part.fs)
+        return power[(f >= 9.0) & (f < 15.0)].sum() / power.sum()
+
+    for seed in range(5):
+        assert share_9_15_hz(12.0, seed) > 1.3 * share_9_15_hz(60.0, seed)
+
+
+def test_slow_joints_ring_down_inside_the_window() -> None:
+    # the simulated window grows with the slowest joint, so a jerk is not cut off mid-ring
+    slow = JerkPhysics(joint_hz=(0.5, 0.5), joint_damping=(0.2, 0.2), burst_s=(0.25, 0.25))
+    assert window_s(JerkPhysics()) == 1.4
+    assert window_s(slow) > 6.0
+    part, _ = hypnic_jerk_part(np.random.default_rng(1), "wrist", 1.0, 0.5, 0.25, None, slow)
+    mag = np.linalg.norm(part.acc, axis=1)
+    assert mag[-100:].max() < 0.05 * mag.max()
+
+
 @pytest.mark.parametrize(
     ("jerk", "message"),
     [
         ({"burst": "0.1,0.2"}, "unknown jerk field 'burst'"),
         ({"joint_hz": "2"}, "needs two numbers"),
         ({"joint_hz": "2,x"}, "needs two numbers"),
-        ({"tissue_hz": (30.0, 10.0)}, "0 < low <= high"),
-        ({"burst_s": "0,0.2"}, "0 < low <= high"),
-        ({"burst_s": "0.1,inf"}, "0 < low <= high"),
+        ({"tissue_hz": (30.0, 10.0)}, "low <= high"),
+        ({"burst_s": "0,0.2"}, "low <= high"),
+        ({"burst_s": "0.1,inf"}, "low <= high"),
+        ({"tissue_hz": "600,900"}, "low <= high <= 200"),
+        ({"joint_hz": None}, "needs two numbers"),
+        ({"joint_hz": 2.0}, "needs two numbers"),
+        ({"joint_hz": "1,2,3"}, "needs two numbers"),
+        ({"joint_hz": "nan,2"}, "low <= high"),
     ],
 )
 def test_bad_ranges_are_refused(jerk, message) -> None:
     with pytest.raises(ValueError, match=message):
         jerk_physics(jerk)
+    with pytest.raises(ValueError, match="mapping"):
+        jerk_physics([tuple(jerk.items())[0]])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=message):
         simulate_night(SEED, 50.0, "wrist", 0.1, jerk=jerk)
 
@@ -76,5 +119,5 @@ def test_accuracy_benchmark_refuses_a_bad_range_in_one_line() -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2
-    assert "0 < low <= high" in proc.stderr
+    assert "low <= high" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -90,14 +90,15 @@ class DetectorConfig:
         simulated nights (one fewer on the fourth) and one false positive fewer on each
         (tuning F1 0.846 -> 0.856).
     max_jerk_duration_s : float
-        Longest burst (s) that can be a hypnic jerk: the EMG burst (75-250 ms, ICSD-3) plus
-        the limb's ringing down to ``core_fraction`` of the peak. A relaxed joint of ~2 Hz
-        with damping ~0.35 takes ~0.45 s for that (exp(-zeta 2 pi f t) = 0.15). It was 0.7,
-        which fits the simulator's stiffer joints (2.5-10 Hz) only: with joints of 1.5-6 Hz
-        (``benchmarks/accuracy.py --jerk joint_hz=1.5,6``) 48 of the missed jerks of the
-        benchmark's 2-h and tuning nights were 0.7-1.8 s long (half under 0.8 s). 0.85
-        found 12 more of those jerks at 4 more false positives, and 8 more jerks at 6 more
-        false positives on the default nights (four sets of seeds).
+        Longest burst (s) that can be a hypnic jerk: the EMG burst (75-250 ms, ICSD-3) and
+        the limb's ringing until its band-passed magnitude stays under ``core_fraction`` of
+        the peak. How long a limb rings depends on its joint, for which we found no figure
+        at sleep onset. Jerks simulated on the simulator's joints (2.5-10 Hz) measure up to
+        ~0.7 s; on relaxed joints of 1.5-6 Hz (``benchmarks/accuracy.py --jerk
+        joint_hz=1.5,6``), 48 of the jerks missed on the benchmark's 2-h and tuning nights
+        measured 0.7-1.8 s (median 0.80 s). The value is chosen from those measured
+        lengths; it was 0.7. On those relaxed-joint nights 0.85 found 13 more jerks at 4 more
+        false positives; on the default nights (four sets of seeds) 8 more at 6 more.
     min_band_rate_hz : float
         Smallest ``band_rate_hz`` of a jerk (1/s; 0: not used): smooth voluntary movements
         change more slowly.

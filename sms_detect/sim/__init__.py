@@ -186,7 +186,8 @@ def simulate_night(
     jerk : dict or None
         Ranges of the hypnic jerks' kinetics to use instead of the defaults, as fields of
         :class:`sms_detect.sim.physics.JerkPhysics` (e.g. ``{"burst_s": (0.1, 0.375)}`` or
-        ``{"joint_hz": "1.5,6"}``). Each jerk still draws from the seed.
+        ``{"joint_hz": "1.5,6"}``; see :func:`sms_detect.sim.physics.jerk_physics`). Each
+        jerk still draws from the seed.
 
     Returns
     -------

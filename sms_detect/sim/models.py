@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from sms_detect.sim.parts import Part
-from sms_detect.sim.physics import DEFAULT_PHYSICS, JerkPhysics
+from sms_detect.sim.physics import DEFAULT_PHYSICS, JerkPhysics, window_s
 from sms_detect.sim.rotation import random_perpendicular, random_unit, unit
 from sms_detect.sim.waveforms import (
     G,
@@ -151,13 +151,15 @@ def hypnic_jerk_part(
 ) -> tuple[Part, dict[str, float]]:
     """One limb's share of a hypnic jerk starting (EMG onset) near ``t_start`` s.
 
-    ``physics`` gives the ranges of the joint and tissue dynamics. Sometimes (40 %) the limb
+    ``physics`` gives the ranges of the joint and tissue dynamics (and so the length of the
+    simulated window, :func:`~sms_detect.sim.physics.window_s`). Sometimes (40 %) the limb
     ends in a slightly different posture (up to ~8 deg, scaled with the jerk's size).
     """
     joints = int(rng.choice([1, 2], p=[0.4, 0.6]))
     acc, rot, info = myoclonic_burst(
         rng, loc, peak_g, burst_s, joints=joints, second=second, tissue_hz=physics.tissue_hz,
         joint_hz=physics.joint_hz, joint_damping=physics.joint_damping,
+        length_s=window_s(physics),
     )
     t0 = t_start - 0.05
     posture = None

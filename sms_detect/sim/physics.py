@@ -8,8 +8,11 @@ them.
 
 from __future__ import annotations
 
-import dataclasses
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,24 @@ class JerkPhysics:
 #: The defaults (what every benchmark figure uses unless it says otherwise).
 DEFAULT_PHYSICS = JerkPhysics()
 
+#: Accepted span of each field (units as in :class:`JerkPhysics`): bursts up to 1 s, joints
+#: from 0.5 Hz (the slowest ones still ring down inside the simulated window, see
+#: :func:`window_s`) and damped up to critically, tissue resonances well under the Nyquist
+#: frequency of the simulator's 1 kHz grid.
+LIMITS: dict[str, tuple[float, float]] = {
+    "burst_s": (0.005, 1.0),
+    "joint_hz": (0.5, 50.0),
+    "joint_damping": (0.05, 1.0),
+    "tissue_hz": (2.0, 200.0),
+}
 
-def jerk_physics(overrides: dict[str, object] | None = None) -> JerkPhysics:
+
+def jerk_physics(overrides: Mapping[str, object] | None = None) -> JerkPhysics:
     """Build :class:`JerkPhysics` from overrides of its fields.
 
     Parameters
     ----------
-    overrides : dict, optional
+    overrides : mapping, optional
         Field name to a (low, high) pair of numbers, or a string ``"low,high"`` (e.g.
         ``{"burst_s": "0.1,0.375"}``; units as in :class:`JerkPhysics`: s, Hz or none).
 
@@ -57,20 +71,58 @@ def jerk_physics(overrides: dict[str, object] | None = None) -> JerkPhysics:
     Raises
     ------
     ValueError
-        An unknown field, or a range that is not two finite numbers with 0 < low <= high.
+        Not a mapping, an unknown field, or a range that is not two numbers with
+        low <= high inside the field's span of :data:`LIMITS`.
     """
-    known = {f.name for f in dataclasses.fields(JerkPhysics)}
+    if overrides is None:
+        return DEFAULT_PHYSICS
+    if not isinstance(overrides, Mapping):
+        raise ValueError(f"jerk ranges must be a mapping of field to 'low,high', got {overrides!r}")
     values: dict[str, tuple[float, float]] = {}
-    for name, raw in (overrides or {}).items():
-        if name not in known:
-            raise ValueError(f"unknown jerk field {name!r} (known: {', '.join(sorted(known))})")
-        parts = raw.split(",") if isinstance(raw, str) else list(raw)  # type: ignore[call-overload]
-        try:
-            lo, hi = (float(p) for p in parts)
-        except (TypeError, ValueError):
-            raise ValueError(f"jerk field {name} needs two numbers 'low,high', got {raw!r}") \
-                from None
-        if not 0 < lo <= hi < float("inf"):
-            raise ValueError(f"jerk field {name} needs 0 < low <= high, got {lo:g},{hi:g}")
+    for name, raw in overrides.items():
+        if name not in LIMITS:
+            raise ValueError(f"unknown jerk field {name!r} (known: {', '.join(sorted(LIMITS))})")
+        lo, hi = _pair(name, raw)
+        span_lo, span_hi = LIMITS[name]
+        if not span_lo <= lo <= hi <= span_hi:
+            raise ValueError(f"jerk field {name} needs {span_lo:g} <= low <= high <= {span_hi:g}, "
+                             f"got {lo:g},{hi:g}")  # fmt: skip
         values[name] = (lo, hi)
     return JerkPhysics(**values)
+
+
+def _pair(name: str, raw: object) -> tuple[float, float]:
+    """Two floats from ``"low,high"`` or a sequence of two numbers (ValueError otherwise)."""
+    parts: list[object]
+    if isinstance(raw, str):
+        parts = list(raw.split(","))
+    elif isinstance(raw, (tuple, list, np.ndarray)):
+        parts = list(np.asarray(raw, dtype=object).ravel())
+    else:
+        parts = []
+    try:
+        if len(parts) != 2 or any(isinstance(p, bool) for p in parts):
+            raise ValueError
+        lo, hi = (float(p) for p in parts)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"jerk field {name} needs two numbers 'low,high', got {raw!r}") from None
+    return lo, hi
+
+
+def window_s(physics: JerkPhysics) -> float:
+    """Length (s) of the simulated window of one jerk: long enough for the longest burst,
+    a double jerk's second burst (<= 0.3 s later) and the slowest, least damped joint to
+    ring down to ~2 % (exp(-4)); at least 1.4 s, which the defaults need.
+
+    Parameters
+    ----------
+    physics : JerkPhysics
+        The ranges (s, Hz, damping ratio).
+
+    Returns
+    -------
+    float
+        Window length (s).
+    """
+    ring = 4.0 / (2.0 * math.pi * physics.joint_hz[0] * physics.joint_damping[0])
+    return max(1.4, 0.35 + physics.burst_s[1] + ring)
