@@ -93,20 +93,19 @@ def jerk_physics(overrides: Mapping[str, object] | None = None) -> JerkPhysics:
 
 def _pair(name: str, raw: object) -> tuple[float, float]:
     """Two floats from ``"low,high"`` or a sequence of two numbers (ValueError otherwise)."""
-    parts: list[object]
+    bad = ValueError(f"jerk field {name} needs two numbers 'low,high', got {raw!r}")
     if isinstance(raw, str):
-        parts = list(raw.split(","))
+        parts: list[object] = list(raw.split(","))
     elif isinstance(raw, (tuple, list, np.ndarray)):
         parts = list(np.asarray(raw, dtype=object).ravel())
     else:
-        parts = []
+        raise bad
+    if len(parts) != 2 or any(isinstance(p, bool) for p in parts):
+        raise bad
     try:
-        if len(parts) != 2 or any(isinstance(p, bool) for p in parts):
-            raise ValueError
-        lo, hi = (float(p) for p in parts)  # type: ignore[arg-type]
+        return float(parts[0]), float(parts[1])  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(f"jerk field {name} needs two numbers 'low,high', got {raw!r}") from None
-    return lo, hi
+        raise bad from None
 
 
 def window_s(physics: JerkPhysics) -> float:
