@@ -40,7 +40,7 @@ from sms_detect.evaluate import (
     score_night,
 )
 from sms_detect.sim import RATES, simulate_night
-from sms_detect.sim.physics import jerk_physics
+from sms_detect.sim.physics import jerk_overrides, jerk_physics
 from sms_detect.sim.truth import CONFOUNDERS
 from sms_detect.types import Event, events_to_array
 
@@ -128,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--json", metavar="PATH", help="write all scores as JSON")
     args = ap.parse_args(argv)
-    if any("=" not in s for s in args.jerk + args.set):
-        ap.error("--set and --jerk take NAME=VALUE")
+    if any("=" not in s for s in args.set):
+        ap.error("--set takes NAME=VALUE")
 
     n = args.nights or (14 if args.quick else 56)
     hours = args.hours or 2.0
@@ -146,14 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.time()
     n_whole = args.whole if args.whole is not None else (1 if args.quick else 4)
     specs = night_specs(n, hours, args.seed0) + whole_night_specs(n_whole)
-    jerk = dict(s.split("=", 1) for s in args.jerk)
-    if len(jerk) < len(args.jerk):
-        ap.error("--jerk names a field twice")
+    try:
+        jerk = jerk_overrides(args.jerk)
+    except ValueError as exc:
+        ap.error(f"--jerk: {exc}")
     if jerk:
-        try:
-            jerk_physics(jerk)
-        except ValueError as exc:
-            ap.error(str(exc))
         for sp in specs:
             sp["jerk"] = jerk
     n = len(specs)

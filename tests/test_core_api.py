@@ -94,18 +94,26 @@ def test_the_smallest_sleep_starts_are_found_and_milli_g_twitches_are_not():
     assert detect(t, acc, fs, old) == []
 
 
-def test_a_jerk_that_rings_on_a_relaxed_joint_is_still_a_jerk():
-    # the simulator's muscle-burst model (a 100 ms burst) on a lightly damped joint of
-    # 3.5 Hz: the limb rings for ~0.73 s to 15 % of its peak, longer than the former
-    # duration limit (0.7 s), with little slow content
+def _night_with_simulated_burst(burst_s: float, joint_hz: float, damping: float):
+    """A still 300-s night at 100 Hz with one 0.5-g wrist burst of the simulator's
+    muscle-burst model (one joint of ``joint_hz`` Hz, ``damping``) at 200 s."""
     from sms_detect.sim.models import myoclonic_burst
 
-    fs = 100.0
-    t, acc = quiet_night(fs, 300.0, seed=1)
-    burst, _, _ = myoclonic_burst(np.random.default_rng(0), "wrist", 0.5, 0.1,
-                                  joint_hz=(3.5, 3.5), joint_damping=(0.15, 0.15))  # fmt: skip
+    t, acc = quiet_night(100.0, 300.0, seed=1)
+    burst, _, _ = myoclonic_burst(np.random.default_rng(0), "wrist", 0.5, burst_s,
+                                  joint_hz=(joint_hz, joint_hz),
+                                  joint_damping=(damping, damping))  # fmt: skip
     burst = burst[::10]  # 1 kHz -> 100 Hz
     acc[20000:20000 + len(burst)] += burst
+    return t, acc
+
+
+def test_a_jerk_that_rings_on_a_relaxed_joint_is_still_a_jerk():
+    # a 100 ms burst on a lightly damped joint of 3.5 Hz: the limb rings for ~0.73 s to
+    # 15 % of its peak, longer than the former duration limit (0.7 s), with little slow
+    # content
+    fs = 100.0
+    t, acc = _night_with_simulated_burst(0.1, 3.5, 0.15)
     ev = detect(t, acc, fs)
     assert [e.label for e in ev] == ["hypnic_jerk"]
     assert 0.7 < ev[0].duration < DetectorConfig().max_jerk_duration_s
@@ -117,15 +125,8 @@ def test_a_jerk_that_rings_on_a_relaxed_joint_is_still_a_jerk():
 def test_a_long_burst_on_a_slow_joint_is_a_jerk():
     # a 250 ms burst (the longest of ICSD-3's range) on a 2.5 Hz joint: lf_ratio 0.48, over
     # max_lf_ratio, so it is called a movement; strict, so fixing it makes this fail
-    from sms_detect.sim.models import myoclonic_burst
-
-    fs = 100.0
-    t, acc = quiet_night(fs, 300.0, seed=1)
-    burst, _, _ = myoclonic_burst(np.random.default_rng(0), "wrist", 0.5, 0.25,
-                                  joint_hz=(2.5, 2.5), joint_damping=(0.35, 0.35))  # fmt: skip
-    burst = burst[::10]
-    acc[20000:20000 + len(burst)] += burst
-    assert [e.label for e in detect(t, acc, fs)] == ["hypnic_jerk"]
+    t, acc = _night_with_simulated_burst(0.25, 2.5, 0.35)
+    assert [e.label for e in detect(t, acc, 100.0)] == ["hypnic_jerk"]
 
 
 def test_labels_jerk_movement_twitch_and_awake_burst():

@@ -11,7 +11,7 @@ import pytest
 
 from sms_detect.sim import simulate_night
 from sms_detect.sim.models import hypnic_jerk_part
-from sms_detect.sim.physics import JerkPhysics, jerk_physics, window_s
+from sms_detect.sim.physics import JerkPhysics, jerk_overrides, jerk_physics, window_s
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 21  # 4 jerks in half an hour at the wrist
@@ -33,32 +33,32 @@ def test_defaults_give_the_same_night_as_no_override() -> None:
     assert default.truth_rows() == explicit.truth_rows()
 
 
+def _burst_ms(night):
+    """The EMG burst length (ms) the truth gives for each jerk."""
+    return [int(dict(kv.split("=") for kv in t.detail.split(";"))["burst_ms"])
+            for t in _jerks(night)]  # fmt: skip
+
+
+def _lengths(**jerk):
+    """Length (s) of each jerk's truth interval (limb acceleration above 10 % of its peak)."""
+    return np.array([t.offset - t.onset for t in _jerks(_night(**jerk))])
+
+
 def test_burst_duration_range_is_used() -> None:
-    bursts = [int(dict(kv.split("=") for kv in t.detail.split(";"))["burst_ms"])
-              for t in _jerks(_night(burst_s=(0.3, 0.3)))]  # fmt: skip
+    bursts = _burst_ms(_night(burst_s=(0.3, 0.3)))
     assert bursts and set(bursts) == {300}
-    default = [int(dict(kv.split("=") for kv in t.detail.split(";"))["burst_ms"])
-               for t in _jerks(_night())]  # fmt: skip
-    assert all(75 <= b <= 250 for b in default)
+    assert all(75 <= b <= 250 for b in _burst_ms(_night()))
 
 
 def test_slower_joints_give_longer_jerks() -> None:
-    # the truth interval is where the limb's acceleration exceeds 10 % of its peak: a joint
-    # of 2 Hz rings down over longer than one of 10 Hz
-    def lengths(hz):
-        return np.array([t.offset - t.onset for t in _jerks(_night(joint_hz=(hz, hz)))])
-
-    slow, fast = lengths(2.0), lengths(10.0)
+    # a joint of 2 Hz rings down over longer than one of 10 Hz
+    slow, fast = _lengths(joint_hz=(2.0, 2.0)), _lengths(joint_hz=(10.0, 10.0))
     assert len(slow) == len(fast) >= 3
     assert np.all(slow > fast)
 
 
 def test_lighter_damping_gives_longer_jerks() -> None:
-    def lengths(zeta):
-        return np.array([t.offset - t.onset
-                         for t in _jerks(_night(joint_damping=(zeta, zeta)))])  # fmt: skip
-
-    light, heavy = lengths(0.15), lengths(1.0)
+    light, heavy = _lengths(joint_damping=(0.15, 0.15)), _lengths(joint_damping=(1.0, 1.0))
     assert len(light) == len(heavy) >= 3
     assert np.all(light > heavy)
 
@@ -121,3 +121,14 @@ def test_accuracy_benchmark_refuses_a_bad_range_in_one_line() -> None:
     assert proc.returncode == 2
     assert "low <= high" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_jerk_options_are_parsed_and_checked() -> None:
+    assert jerk_overrides(["joint_hz=1.5,6", " burst_s = 0.1,0.3 "]) == {
+        "joint_hz": "1.5,6", "burst_s": "0.1,0.3"}
+    assert jerk_overrides([]) == {}
+    for items, message in ((["joint_hz"], "NAME=LOW,HIGH"), (["=1,2"], "NAME=LOW,HIGH"),
+                           (["joint_hz=1,2", "joint_hz=2,3"], "names joint_hz twice"),
+                           (["joint_hz=6,1"], "low <= high")):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            jerk_overrides(items)

@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Simulate and write; prints a one-line summary per written file to stderr."""
     from sms_detect.sim import simulate_night
-    from sms_detect.sim.physics import jerk_physics
+    from sms_detect.sim.physics import jerk_overrides
 
     if not 1.0 <= args.rate <= 5000.0:
         raise InputError(f"--rate {args.rate:g} Hz is out of range (1-5000 Hz)")
@@ -79,11 +79,8 @@ def run(args: argparse.Namespace) -> int:
         dev["range_g"] = float(args.range)
     if args.bits is not None:
         dev["bits"] = int(args.bits)
-    if any("=" not in j for j in args.jerk):
-        raise InputError("--jerk takes NAME=LOW,HIGH, e.g. joint_hz=1.5,6")
-    jerk = dict(j.split("=", 1) for j in args.jerk)
     try:
-        jerk_physics(jerk)
+        jerk = jerk_overrides(args.jerk)
     except ValueError as exc:
         raise InputError(f"--jerk: {exc}") from None
     night = simulate_night(args.seed, args.rate, sensors, args.hours, wireless=wireless,

@@ -70,10 +70,10 @@ def myoclonic_burst(
     *,
     joints: int = 1,
     lever: tuple[float, float] | None = None,
-    tissue_hz: tuple[float, float] = (10.0, 28.0),
+    tissue_hz: tuple[float, float] = DEFAULT_PHYSICS.tissue_hz,
     length_s: float = 1.4,
-    joint_hz: tuple[float, float] = (2.5, 10.0),
-    joint_damping: tuple[float, float] = (0.35, 1.0),
+    joint_hz: tuple[float, float] = DEFAULT_PHYSICS.joint_hz,
+    joint_damping: tuple[float, float] = DEFAULT_PHYSICS.joint_damping,
     second: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Limb response to a brief muscle burst (jerk or twitch), on a 1 kHz grid.

@@ -9,7 +9,7 @@ them.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,11 +91,42 @@ def jerk_physics(overrides: Mapping[str, object] | None = None) -> JerkPhysics:
     return JerkPhysics(**values)
 
 
+def jerk_overrides(items: Iterable[str]) -> dict[str, str]:
+    """Parse repeated ``NAME=LOW,HIGH`` options (``--jerk``) into checked overrides.
+
+    Parameters
+    ----------
+    items : iterable of str
+        Each ``"field=low,high"`` (units as in :class:`JerkPhysics`: s, Hz or none).
+
+    Returns
+    -------
+    dict
+        Field name to its ``"low,high"`` string, accepted by :func:`jerk_physics`.
+
+    Raises
+    ------
+    ValueError
+        An item without ``NAME=``, a field named twice, or what :func:`jerk_physics` refuses.
+    """
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"needs NAME=LOW,HIGH (e.g. joint_hz=1.5,6), got {item!r}")
+        if name in out:
+            raise ValueError(f"names {name} twice")
+        out[name] = value.strip()
+    jerk_physics(out)
+    return out
+
+
 def _pair(name: str, raw: object) -> tuple[float, float]:
     """Two floats from ``"low,high"`` or a sequence of two numbers (ValueError otherwise)."""
     bad = ValueError(f"jerk field {name} needs two numbers 'low,high', got {raw!r}")
     if isinstance(raw, str):
-        parts: list[object] = list(raw.split(","))
+        parts: list[object] = raw.split(",")
     elif isinstance(raw, (tuple, list, np.ndarray)):
         parts = list(np.asarray(raw, dtype=object).ravel())
     else:
