@@ -57,7 +57,7 @@ def _run_sensor(
     sensor: str,
     bar: tqdm | None,
 ) -> tuple[list[Event], int, float, float]:
-    det = StreamingDetector(fs, config, sensor)
+    det = StreamingDetector(fs, config, sensor, provisional=False)
     events: list[Event] = []
     first = last = np.nan
     for t, a in blocks:

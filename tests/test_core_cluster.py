@@ -13,7 +13,7 @@ from tests.streaming import stream_split
 FS = 100.0
 #: The wake cues alone: a purely impulsive burst needs twice the evidence (see
 #: test_core_impulsive.py), which would hide what these tests check.
-CUES = DetectorConfig(impulsive_lf_ratio=0.0)
+CUES = DetectorConfig(impulsive_lf_ratio=0.0, jerk_model=0)  # the rules' cues alone
 
 
 def cluster_night():

@@ -13,7 +13,8 @@ from sms_detect.core.merge import merge_sensor_events
 from tests.candidates import drowsy_jerk as burst
 from tests.signals import add_jerk, add_movement, add_sway, add_tilt, quiet_night
 
-CFG = DetectorConfig()
+# the rules alone (the learned stage is tested in test_core_learned)
+CFG = DetectorConfig(jerk_model=0)
 FS = 100.0
 
 

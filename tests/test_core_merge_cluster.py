@@ -10,7 +10,8 @@ from sms_detect.types import Event
 from tests.signals import add_jerk, add_weak_jerk, quiet_night
 
 ORDER = ["wrist", "ankle"]
-CFG = DetectorConfig()
+# the rules alone (the learned stage is tested in test_core_learned)
+CFG = DetectorConfig(jerk_model=0)
 
 
 def jerk(onset: float, sensor: str, conf: float = 0.89) -> Event:

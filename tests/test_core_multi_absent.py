@@ -22,7 +22,9 @@ FS = 100.0
 # jerk_cluster_s 0: one-arm jerks after the whole-body one would otherwise count as its
 # sleep-onset cluster (tested in test_core_merge_cluster.py); here every one-limb jerk
 # needs the single-limb confidence, so what the absence changes shows
-CFG = DetectorConfig().with_overrides({"plm_max_interval_s": 10.0, "jerk_cluster_s": 0.0})
+# the rules alone: these tests need a jerk below single_limb_min_confidence (rule margins)
+CFG = DetectorConfig(jerk_model=0).with_overrides({"plm_max_interval_s": 10.0,
+                                                   "jerk_cluster_s": 0.0})
 #: Wrist-only jerks spaced > plm_max_interval_s: each is decided on its own.
 WRIST_ONLY = (50.0, 75.0, 100.0, 125.0, 150.0, 175.0)
 BOTH = 25.0  # a whole-body jerk on both limbs while both stream

@@ -1,4 +1,8 @@
-"""Stream == batch: any split of a recording into blocks gives identical events."""
+"""Stream == batch: any split of a recording into blocks gives identical events.
+
+The streams here give provisional judgements and `detect` (batch) does not: the decided
+events are the same either way.
+"""
 
 from __future__ import annotations
 

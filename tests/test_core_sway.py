@@ -78,7 +78,8 @@ def test_jerk_after_awake_sway_is_a_wake_burst():
     add_jerk(t, acc, 150.0, peak_g=0.8)            # after minutes of stillness
     add_sway(t, acc, 200.0, 299.0, amp_deg=2.0)    # awake: the limb wanders, well below 10 deg
     add_jerk(t, acc, 300.0, peak_g=0.8)            # the same burst, amid that sway
-    cues = DetectorConfig(impulsive_lf_ratio=0.0)  # the sway cue alone (see test_core_impulsive)
+    # the sway cue alone, in the rules (see test_core_impulsive)
+    cues = DetectorConfig(impulsive_lf_ratio=0.0, jerk_model=0)
     ev = {round(e.onset): e for e in detect(t, acc, fs, cues)}
     assert ev[150].label == "hypnic_jerk"
     assert ev[300].label == "wake_burst"

@@ -6,7 +6,7 @@ from sms_detect.core.merge import MultiSensorDetector, merge_sensor_events
 
 #: Detector name and version written into ``/events`` attrs.
 DETECTOR_NAME = "sms-detect-hysteresis"
-DETECTOR_VERSION = "1"
+DETECTOR_VERSION = "2"
 
 __all__ = [
     "DETECTOR_NAME",

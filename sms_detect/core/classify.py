@@ -34,6 +34,9 @@ LABELS = (
 #: this factor: a noisy sensor at rest sits at its own floor and is not "restless".
 AWAKE_ABS_MIN_RATIO = 1.05
 
+#: Window (s) at the start of a burst whose share of its energy is ``early_energy``.
+RISE_WINDOW_S = 0.2
+
 #: Half-width of the band over which the floor-ratio cue of :func:`wake_evidence` ramps.
 WAKE_RATIO_BAND = 0.15
 
@@ -49,7 +52,10 @@ class Candidate:
     far in the stream (the sensor's own noise once the wearer has rested); ``sway_deg`` the
     median turn of the gravity direction from one 5-s epoch to the next before the burst
     (degrees); ``since_jerk_s`` the time since the onset of the jerk that opened the latest
-    sleep-onset cluster on this sensor (s; inf: none; see :func:`in_jerk_cluster`).
+    sleep-onset cluster on this sensor (s; inf: none; see :func:`in_jerk_cluster`);
+    ``rise_s`` the time from the onset to the peak of the band-passed magnitude (s) and
+    ``early_energy`` the share of the burst's band-passed energy in its first
+    ``RISE_WINDOW_S`` (0..1): a jerk rises at once, a voluntary movement builds up.
     """
 
     onset: float
@@ -68,6 +74,8 @@ class Candidate:
     floor_after_ratio: float = 1.0
     sway_deg: float = 0.0
     since_jerk_s: float = np.inf
+    rise_s: float = 0.0
+    early_energy: float = 0.0
     label: str = ""
     confidence: float = 0.0
     base_label: str = ""
@@ -247,6 +255,32 @@ def judge(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     lf_max = lf_limit(rate, cfg)
     if c.lf_ratio > lf_max:
         return "movement", 0.5 + 0.5 * _ramp(c.lf_ratio, lf_max, 3 * lf_max)
+    return judge_context(c, cfg)
+
+
+def judge_context(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
+    """Label a jerk-like burst from its context alone: awake, deep in sleep, or at onset.
+
+    The second half of :func:`judge`, for a burst whose shape passed (brief, impulsive,
+    little slow content): the cues of wake before it (:func:`wake_evidence`, not counted
+    inside a sleep-onset cluster) or after it make it a ``wake_burst``, a long stillness
+    before it a ``sleep_burst``; otherwise it is a hypnic jerk.
+
+    Parameters
+    ----------
+    c : Candidate
+        The burst's features.
+    cfg : DetectorConfig
+        Limits of the cues (see :func:`wake_evidence`).
+
+    Returns
+    -------
+    label : str
+        ``"wake_burst"``, ``"sleep_burst"`` or ``"hypnic_jerk"``.
+    confidence : float
+        0..1, as in :func:`judge`.
+    """
+    lf_max = lf_limit(c.band_rate_hz, cfg)
     ref = max(c.min_floor_g, cfg.floor_ref_min_g)
     floor_ratio = c.floor_g / ref if ref > 0 else 1.0
     wake = wake_evidence(c, floor_ratio, cfg)

@@ -274,6 +274,19 @@ class DetectorConfig:
         the flicks it was there for; it was 0.95. A purely impulsive burst (see
         ``impulsive_lf_ratio``) reaches it whatever its other margins: on the tuning and
         benchmark nights this kept 7 more one-limb jerks and no other burst.
+    jerk_model : int
+        1: the learned stage (:mod:`sms_detect.core.learned`) decides, from all of a burst's
+        features together, whether a burst the rules do not settle (artifact, twitch, impact)
+        is a hypnic jerk; 0: the rules alone decide.
+    jerk_model_min_p : float
+        Smallest probability (0..1) of the learned stage that makes a burst a hypnic jerk.
+    jerk_model_context : float
+        The rules' context cues overrule the learned stage at this many times their limits
+        (``wake_evidence_limit``, ``max_quiet_s``, ``max_active_after``,
+        ``max_floor_after_ratio``); 0: never. 2 (clear signs of wake or deep sleep) cost 3
+        and 7 of 422 jerks and saved 2 and 1 of 7 false positives on the validation nights
+        (seeds 6000-6083, default and slow-joint kinetics); at 1 (the rules' own limits)
+        it cost 27 and 34 jerks for 2 false positives.
     """
 
     band_low_hz: float = 1.0
@@ -337,6 +350,9 @@ class DetectorConfig:
     max_quiet_s: float = 600.0
     merge_sensor_tol_s: float = 0.1
     single_limb_min_confidence: float = 0.93
+    jerk_model: int = 1
+    jerk_model_min_p: float = 0.5
+    jerk_model_context: float = 2.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -355,6 +371,10 @@ class DetectorConfig:
             raise ValueError("parameter wake_evidence_limit must be > 0")
         if self.floor_history_windows < 1 or self.band_order < 1:
             raise ValueError("floor_history_windows and band_order must be >= 1")
+        if self.jerk_model not in (0, 1):
+            raise ValueError("parameter jerk_model must be 0 (rules only) or 1 (learned stage)")
+        if self.jerk_model_min_p > 1:
+            raise ValueError("parameter jerk_model_min_p must be <= 1")
 
     def to_dict(self) -> dict[str, float | int]:
         """Return every parameter as a plain dict (for the ``params`` JSON attribute)."""

@@ -26,7 +26,13 @@ import numpy as np
 from scipy import signal
 
 from sms_detect.core.bursts import bursts_from_runs
-from sms_detect.core.classify import Candidate, impulsiveness, judge, opens_jerk_cluster
+from sms_detect.core.classify import (
+    RISE_WINDOW_S,
+    Candidate,
+    impulsiveness,
+    judge,
+    opens_jerk_cluster,
+)
 from sms_detect.core.config import DetectorConfig
 from sms_detect.core.context import EpochContext
 from sms_detect.core.features import (
@@ -42,6 +48,12 @@ from sms_detect.core.filters import (
     band_edges,
     design_bandpass,
     sosfilt_rows_inplace,
+)
+from sms_detect.core.learned import (
+    RULE_FINAL,
+    context_veto_config,
+    judge_learned,
+    shipped_model,
 )
 from sms_detect.core.noise import NoiseFloor, greater_into
 from sms_detect.core.series import chain_bounds, leg_movements
@@ -100,6 +112,10 @@ class StreamingDetector:
         Parameters; defaults when omitted.
     sensor : str
         Sensor name written into each event (e.g. ``"wrist"``).
+    provisional : bool
+        Give each burst a first, causal judgement soon after it ends
+        (:meth:`take_provisional`, for live alerts). Batch processing turns this off: the
+        decided events are the same either way.
 
     Examples
     --------
@@ -109,13 +125,15 @@ class StreamingDetector:
     """
 
     def __init__(
-        self, fs: float, config: DetectorConfig | None = None, sensor: str = "wrist"
+        self, fs: float, config: DetectorConfig | None = None, sensor: str = "wrist",
+        provisional: bool = True,
     ) -> None:
         if not np.isfinite(fs) or fs < MIN_RATE_HZ:
             raise ValueError(f"sampling rate must be >= {MIN_RATE_HZ:g} Hz, got {fs!r}")
         self.fs = float(fs)
         self.cfg = cfg = config or DetectorConfig()
         self.sensor = sensor
+        self.provisional = provisional
         lo, hi = band_edges(fs, cfg.band_low_hz, cfg.band_high_hz, cfg.band_high_frac)
         self.band_hz = (lo, hi)
         self._bp = SosFilter(design_bandpass(fs, lo, hi, cfg.band_order), 3)
@@ -142,6 +160,11 @@ class StreamingDetector:
         self._lf_sos = np.ascontiguousarray(design_bandpass(fs, 0.2, 2.0, 2))
         self._lf_zi = signal.sosfilt_zi(self._lf_sos)
         self._two_sample = fs >= 50
+        self._model = shipped_model() if cfg.jerk_model else None
+        self._ctx_cfg = context_veto_config(cfg)
+        #: If set to a list, every burst's candidate is appended once its label is final (its
+        #: features complete): for training the learned stage and for diagnostics.
+        self.judged: list[Candidate] | None = None
         # judged bursts kept as context for trains and PLM series: a decision looks back at
         # most max(count, window) intervals; the 60 s of slack also cover the 10 s a leg
         # movement may last and the gap that joins a burst to it
@@ -247,7 +270,8 @@ class StreamingDetector:
         """Return (once) the first, causal judgement of each new burst.
 
         Available ``post_s`` after a burst ends, before trains and series are known; the
-        decided event from :meth:`push` may carry another label.
+        decided event from :meth:`push` may carry another label. Always empty for a detector
+        made with ``provisional=False``.
         """
         out, self._provisional = self._provisional, []
         return out
@@ -466,9 +490,13 @@ class StreamingDetector:
         below = np.flatnonzero(amag[: s - lo] < cfg.onset_fraction * low)
         on = lo + int(below[-1]) + 1 if below.size else lo
         seg = amag[on - lo :]
-        peak = float(seg.max())
+        i_peak = int(seg.argmax())
+        peak = float(seg[i_peak])
         # the burst's core: onset to the last sample within core_fraction of the peak
         core_end = on + int(np.flatnonzero(seg >= cfg.core_fraction * peak)[-1])
+        core2 = np.square(seg[: core_end - on + 1])
+        n_early = max(1, round(RISE_WINDOW_S * self.fs))
+        total = float(core2.sum())
         onset, offset = float(t[on]), float(t[core_end])
         orient = self._orientation_change(onset, offset, offset + cfg.post_s)
         near_gap = any(
@@ -490,11 +518,14 @@ class StreamingDetector:
             since_jerk_s=onset - self._prov_cluster_onset,  # set anew for the final judgement
             floor_g=float(self._w_floor[w_on]),
             min_floor_g=float(self._w_min[w_on]),
+            rise_s=i_peak / self.fs,
+            early_energy=float(core2[:n_early].sum()) / total if total > 0 else 1.0,
         )
-        self._judge_with_lf(cand, offset + cfg.post_s)
-        if opens_jerk_cluster(cand, cfg):
-            self._prov_cluster_onset = onset
-        self._provisional.append(self._event(cand))
+        if self.provisional:
+            self._judge_with_lf(cand, offset + cfg.post_s)
+            if opens_jerk_cluster(cand, cfg):
+                self._prov_cluster_onset = onset
+            self._provisional.append(self._event(cand))
         self._await.append(cand)
 
     def _orientation_change(self, onset: float, offset: float, until: float) -> float:
@@ -530,7 +561,7 @@ class StreamingDetector:
             c.orientation_deg = self._orientation_change(c.onset, c.offset,
                                                          c.offset + self.cfg.orient_post_s)
             c.lf_ratio = 0.0
-            self._judge_with_lf(c, c.offset + self.cfg.long_post_s)
+            self._measure_lf(c, c.offset + self.cfg.long_post_s)
             self._await_ctx.append(c)
         cfg = self.cfg
         while self._await_ctx:
@@ -544,18 +575,33 @@ class StreamingDetector:
             c.floor_after_ratio = fl / c.min_floor_g if np.isfinite(fl) and c.min_floor_g > 0 \
                 else 1.0
             c.since_jerk_s = c.onset - self._cluster_onset
-            c.label, c.confidence = judge(c, cfg)
+            c.label, c.confidence = self._judge(c)
             c.base_label = c.label
             if opens_jerk_cluster(c, cfg):
                 self._cluster_onset = c.onset
             self._cands.append(c)
+            if self.judged is not None:
+                self.judged.append(c)
 
     def _judge_with_lf(self, c: Candidate, until: float) -> None:
-        """Judge ``c``; its low-frequency content (costly) only where it can change the label."""
-        c.label, c.confidence = judge(c, self.cfg)
-        if c.label in LF_SENSITIVE:
+        """Measure the low-frequency content of ``c`` up to ``until`` (s), then judge it."""
+        self._measure_lf(c, until)
+        c.label, c.confidence = self._judge(c)
+
+    def _measure_lf(self, c: Candidate, until: float) -> None:
+        """Set ``c.lf_ratio`` from ``c.onset`` to ``until`` (s) where it can change the label
+        (it is costly): always for the learned stage, else where the rules could call the
+        burst a jerk."""
+        label, _ = judge(c, self.cfg)
+        learned = self._model is not None or self.judged is not None
+        if label in LF_SENSITIVE or (learned and label not in RULE_FINAL):
             c.lf_ratio = self._lf_ratio(c.onset, until, c.peak_acc)
-            c.label, c.confidence = judge(c, self.cfg)
+
+    def _judge(self, c: Candidate) -> tuple[str, float]:
+        """Label and confidence of ``c``: the rules, then the learned stage if it is on."""
+        if self._model is None:
+            return judge(c, self.cfg)
+        return judge_learned(c, self.cfg, self._model, self._ctx_cfg)
 
     def _lf_ratio(self, onset: float, until: float, peak: float) -> float:
         """Peak of the 0.2-2 Hz band over the burst, relative to its 1-20 Hz peak (ratio).
@@ -760,6 +806,6 @@ def detect(
     list of Event
         Every burst with its label, sorted by onset.
     """
-    det = StreamingDetector(fs, config, sensor)
+    det = StreamingDetector(fs, config, sensor, provisional=False)
     events = det.push(time, acc) + det.flush()
     return sorted(events, key=lambda e: e.onset)
