@@ -13,6 +13,7 @@ from tqdm import tqdm
 from sms_detect import __version__
 from sms_detect.core import DETECTOR_NAME, DETECTOR_VERSION, DetectorConfig
 from sms_detect.core.detector import CHUNK, StreamingDetector
+from sms_detect.core.learned import shipped_model_digest
 from sms_detect.core.merge import canonical_order, merge_sensor_events
 from sms_detect.errors import InputError
 from sms_detect.timebase import infer_rate
@@ -22,7 +23,8 @@ from sms_detect.types import Event, SampleBlock
 Block = tuple[np.ndarray, np.ndarray]
 
 #: Name and version of the detector, as written into ``/events`` attrs.
-DETECTOR_ID = f"{DETECTOR_NAME} {DETECTOR_VERSION} (sms-detect {__version__})"
+DETECTOR_ID = (f"{DETECTOR_NAME} {DETECTOR_VERSION} (sms-detect {__version__}, "
+               f"jerk model {shipped_model_digest()})")
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -63,21 +64,54 @@ def test_broken_tree_arrays_are_refused(tmp_path, monkeypatch):
     model.save(str(tmp_path / "m.npz"))
     with np.load(tmp_path / "m.npz") as z:
         good = {k: z[k] for k in z.files}
+    inner = int(np.flatnonzero(good["left"] != np.arange(len(good["left"])))[1])
+    root1 = int(good["roots"][1])
+
+    def changed(key, at, value):
+        a = good[key].copy()
+        a[at] = value
+        return a
+
     for key, bad, msg in [
         ("left", good["left"][:-1], "differ in length"),
-        ("right", np.where(good["right"] == good["right"].max(), len(good["left"]),
-                           good["right"]), "outside the model"),
+        ("right", changed("right", inner, len(good["left"])), "outside its tree"),
+        ("left", changed("left", inner, 0), "back to an ancestor"),     # a cycle
+        ("left", changed("left", 0, root1 + 1), "outside its tree"),    # into the next tree
+        ("right", changed("right", inner, inner), "both sides"),
         ("feature", good["feature"] + 4, "does not name"),
-        ("roots", good["roots"][:0], "no trees"),
+        ("roots", good["roots"][:0], "one after another"),
+        ("roots", good["roots"][::-1], "one after another"),
+        ("depth", np.zeros((2, 2)), "do not convert"),
     ]:
         with pytest.raises(ValueError, match=msg):
             TreeEnsemble.from_arrays({**good, key: bad})
+    with pytest.raises(ValueError, match="lacks baseline"):
+        TreeEnsemble.from_arrays({k: v for k, v in good.items() if k != "baseline"})
+
+
+def test_a_damaged_model_file_is_a_one_line_error(tmp_path):
+    from sms_detect.core.learned import MODEL_FILE, load_model
+
+    src = Path(__file__).parents[1] / "sms_detect" / "core" / MODEL_FILE
+    data = src.read_bytes()
+    assert load_model(src).feature_names == FEATURE_NAMES
+    for name, content in [("cut.npz", data[: len(data) // 2]), ("empty.npz", b""),
+                          ("text.npz", b"not a model")]:
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match=f"{name}: not a usable jerk model"):
+            load_model(tmp_path / name)
+    other = tmp_path / "other.npz"
+    with np.load(src) as z:
+        arrays = {k: z[k] for k in z.files}
+    np.savez(other, **{**arrays, "feature_names": np.array([f"f{i}" for i in
+                                                              range(len(FEATURE_NAMES))])})
+    with pytest.raises(ValueError, match="trained on features"):
+        load_model(other)
 
 
 def test_the_shipped_model_matches_the_features_the_detector_computes():
     model = shipped_model()
     assert model.feature_names == FEATURE_NAMES
-    assert model.roots.size > 0
     # the detector never feeds NaN or inf: unbounded times are capped
     c = drowsy_jerk(floor_g=0.003, min_floor_g=np.inf, since_jerk_s=np.inf, quiet_s=np.inf)
     x = candidate_features(c, DetectorConfig().floor_ref_min_g)
@@ -86,8 +120,9 @@ def test_the_shipped_model_matches_the_features_the_detector_computes():
     assert named["since_jerk_s"] == named["quiet_s"] == TIME_CAP_S
     assert named["floor_ratio"] == 1.0  # no rested floor yet: the floor is its own reference
     assert math.isclose(named["duration_s"], 0.3)
-    p = model.probability(x)
-    assert p.shape == (1,) and 0.0 <= p[0] <= 1.0
+    assert model.probability(x).shape == (1,)
+    with pytest.raises(ValueError, match="rows of 12 features"):
+        model.probability(x[:5])
 
 
 def test_the_learned_stage_can_be_turned_off_and_checks_its_parameters():
@@ -99,8 +134,10 @@ def test_the_learned_stage_can_be_turned_off_and_checks_its_parameters():
     assert [e.label for e in learned] == [e.label for e in rules] == ["hypnic_jerk"]
     # a learned jerk's confidence is its probability: different from the rules' margins
     assert learned[0].confidence != rules[0].confidence
-    off = detect(t, acc, fs, DetectorConfig(jerk_model_min_p=1.0))  # p never reaches 1
-    assert off[0].label != "hypnic_jerk"
+    # a threshold just above this burst's probability rejects it
+    assert learned[0].confidence < 1.0
+    above = float(np.nextafter(learned[0].confidence, 2.0))
+    assert detect(t, acc, fs, DetectorConfig(jerk_model_min_p=above))[0].label != "hypnic_jerk"
     with pytest.raises(ValueError, match="jerk_model must be 0"):
         DetectorConfig(jerk_model=2)
     with pytest.raises(ValueError, match="jerk_model_min_p must be <= 1"):
@@ -130,8 +167,10 @@ def test_onset_features_tell_an_abrupt_burst_from_a_building_one():
 
 
 def test_training_nights_draw_wide_kinetics_apart_from_the_benchmark():
-    specs = training_specs(30)
-    assert min(s.seed for s in specs) >= 3000  # benchmark: 1000-2999
+    specs = training_specs(train.N_NIGHTS)
+    for lo, hi in train.RESERVED_SEEDS:
+        assert all(not lo <= s.seed <= hi for s in specs)
+    specs = specs[:30]
     assert {s.rate_hz for s in specs} >= {25.0, 50.0, 100.0, 400.0}
     for s in specs:
         assert s.jerk == night_kinetics(s.seed)  # reproducible
@@ -155,11 +194,18 @@ def test_training_runs_end_to_end_and_writes_a_model_the_detector_could_load(tmp
         assert z["x"].shape[1] == len(FEATURE_NAMES) and z["y"].any() and not z["y"].all()
     # the cached rows refit to the same model
     out2 = tmp_path / "m2.npz"
-    assert train.main(["--nights", "4", "--out", str(out2), "--rows", str(rows)]) == 0
+    assert train.main(["--nights", "4", "--hours", "0.5", "--out", str(out2),
+                       "--rows", str(rows)]) == 0
+    assert "simulated in 0 s" in capsys.readouterr().out
     with np.load(out2) as z:
         again = TreeEnsemble.from_arrays({k: z[k] for k in z.files})
     np.testing.assert_array_equal(again.value, model.value)
-    assert train.main(["--nights", "4", "--seed0", "1000", "--out", str(out2)]) == 2
+    # seeds kept for benchmarking and bad values are refused as usage errors
+    for bad in (["--seed0", "1000"], ["--seed0", "5990", "--nights", "20"], ["--jobs", "0"],
+                ["--hours", "0.01"], ["--seed0", "-1"], ["--nights", "1"]):
+        with pytest.raises(SystemExit) as exc:
+            train.main([*bad, "--out", str(out2)])
+        assert exc.value.code == 2
 
 
 def _constant(p: float) -> TreeEnsemble:

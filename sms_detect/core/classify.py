@@ -54,8 +54,9 @@ class Candidate:
     (degrees); ``since_jerk_s`` the time since the onset of the jerk that opened the latest
     sleep-onset cluster on this sensor (s; inf: none; see :func:`in_jerk_cluster`);
     ``rise_s`` the time from the onset to the peak of the band-passed magnitude (s) and
-    ``early_energy`` the share of the burst's band-passed energy in its first
-    ``RISE_WINDOW_S`` (0..1): a jerk rises at once, a voluntary movement builds up.
+    ``early_energy`` the share of the band-passed energy of the burst's core (onset to
+    ``offset``) in its first ``RISE_WINDOW_S`` (0..1): a jerk rises at once, a voluntary
+    movement builds up.
     """
 
     onset: float

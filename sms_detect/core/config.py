@@ -273,7 +273,10 @@ class DetectorConfig:
         rules on slow content (``lf_ref_rate_hz``, ``impulsive_lf_ratio``) removed part of
         the flicks it was there for; it was 0.95. A purely impulsive burst (see
         ``impulsive_lf_ratio``) reaches it whatever its other margins: on the tuning and
-        benchmark nights this kept 7 more one-limb jerks and no other burst.
+        benchmark nights this kept 7 more one-limb jerks and no other burst. With the
+        learned stage (``jerk_model`` 1) a jerk's confidence is the trees' probability, and
+        this limit applies to that; it was not chosen anew for it (on the validation nights,
+        0.8 instead found 3 more jerks for 2 more false positives with an earlier model).
     jerk_model : int
         1: the learned stage (:mod:`sms_detect.core.learned`) decides, from all of a burst's
         features together, whether a burst the rules do not settle (artifact, twitch, impact)
@@ -283,10 +286,11 @@ class DetectorConfig:
     jerk_model_context : float
         The rules' context cues overrule the learned stage at this many times their limits
         (``wake_evidence_limit``, ``max_quiet_s``, ``max_active_after``,
-        ``max_floor_after_ratio``); 0: never. 2 (clear signs of wake or deep sleep) cost 3
-        and 7 of 422 jerks and saved 2 and 1 of 7 false positives on the validation nights
-        (seeds 6000-6083, default and slow-joint kinetics); at 1 (the rules' own limits)
-        it cost 27 and 34 jerks for 2 false positives.
+        ``max_floor_after_ratio``); 0: never. Measured with the shipped trees: against no
+        veto, 2 (clear signs of wake or
+        deep sleep) cost 3 and 7 of 422 jerks and removed 2 and 1 of 6 false positives on
+        the validation nights (seeds 6000-6083, default and slow-joint kinetics); 1 (the
+        rules' own limits) cost 27 and 35 jerks and removed 2 false positives on each.
     """
 
     band_low_hz: float = 1.0

@@ -133,7 +133,7 @@ class StreamingDetector:
         self.fs = float(fs)
         self.cfg = cfg = config or DetectorConfig()
         self.sensor = sensor
-        self.provisional = provisional
+        self._give_provisional = provisional
         lo, hi = band_edges(fs, cfg.band_low_hz, cfg.band_high_hz, cfg.band_high_frac)
         self.band_hz = (lo, hi)
         self._bp = SosFilter(design_bandpass(fs, lo, hi, cfg.band_order), 3)
@@ -162,8 +162,10 @@ class StreamingDetector:
         self._two_sample = fs >= 50
         self._model = shipped_model() if cfg.jerk_model else None
         self._ctx_cfg = context_veto_config(cfg)
-        #: If set to a list, every burst's candidate is appended once its label is final (its
-        #: features complete): for training the learned stage and for diagnostics.
+        #: If set to a list, every burst's candidate is appended once its features are
+        #: complete and its base label given (trains and series may still relabel it): for
+        #: training the learned stage and for diagnostics. Setting it also measures the slow
+        #: content of every burst the rules do not settle, as the learned stage does.
         self.judged: list[Candidate] | None = None
         # judged bursts kept as context for trains and PLM series: a decision looks back at
         # most max(count, window) intervals; the 60 s of slack also cover the 10 s a leg
@@ -275,6 +277,11 @@ class StreamingDetector:
         """
         out, self._provisional = self._provisional, []
         return out
+
+    @property
+    def provisional(self) -> bool:
+        """Whether this detector gives provisional judgements (fixed when it is made)."""
+        return self._give_provisional
 
     @property
     def decided_until(self) -> float:
@@ -494,7 +501,7 @@ class StreamingDetector:
         peak = float(seg[i_peak])
         # the burst's core: onset to the last sample within core_fraction of the peak
         core_end = on + int(np.flatnonzero(seg >= cfg.core_fraction * peak)[-1])
-        core2 = np.square(seg[: core_end - on + 1])
+        core2 = b["a2"][on : core_end + 1]  # squared band-passed magnitude (g^2)
         n_early = max(1, round(RISE_WINDOW_S * self.fs))
         total = float(core2.sum())
         onset, offset = float(t[on]), float(t[core_end])
@@ -521,7 +528,7 @@ class StreamingDetector:
             rise_s=i_peak / self.fs,
             early_energy=float(core2[:n_early].sum()) / total if total > 0 else 1.0,
         )
-        if self.provisional:
+        if self._give_provisional:
             self._judge_with_lf(cand, offset + cfg.post_s)
             if opens_jerk_cluster(cand, cfg):
                 self._prov_cluster_onset = onset

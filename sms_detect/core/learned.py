@@ -6,7 +6,7 @@ burst is a hypnic jerk depends on many features at once (how brief, how smooth i
 much slow content follows, how still the wearer was), and single thresholds on each trade
 about one jerk per false positive. A small ensemble of regression trees, trained on
 simulated nights whose jerk kinetics are drawn from wide physical ranges (see
-:mod:`sms_detect.model.train`), weighs them together. The trees are shipped as arrays
+:mod:`sms_detect.learn.train`), weighs them together. The trees are shipped as arrays
 (``jerk_model.npz`` beside this module) and evaluated here, per burst, without scikit-learn.
 """
 
@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import importlib.resources
 import math
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,12 +27,16 @@ from sms_detect.core.config import DetectorConfig
 from sms_detect.types import HYPNIC_JERK
 
 #: Labels the rules give for good (physics alone settles them); the learned stage judges the
-#: rest: a burst at a gap (artifact), under the smallest jerk (twitch) or broadband (impact).
+#: rest: a burst at a gap (artifact), under the smallest jerk (twitch) or broadband (impact;
+#: the rules test this after the duration and orientation limits, so a long or turning
+#: broadband burst is a ``movement`` to them and goes to the trees).
 RULE_FINAL = ("artifact", "twitch", "impact")
 
-#: Features the trees see, in column order (name, unit). Each is measured in the same way at
-#: every rate; absolute noise levels (which differ from device to device) enter only as the
-#: floor over the sensor's own rested floor, and the sampling rate not at all.
+#: Features the trees see, in column order (name, unit). Each is measured in seconds, g or
+#: ratios, the same way at every rate (``rise_s`` to the nearest sample, ``early_energy`` over
+#: the nearest whole number of samples to 0.2 s); absolute noise levels (which differ from
+#: device to device) enter only as the floor over the sensor's own rested floor, and the
+#: sampling rate is not a feature.
 FEATURES: tuple[tuple[str, str], ...] = (
     ("duration_s", "s"),
     ("peak_g", "g"),
@@ -47,8 +53,13 @@ FEATURES: tuple[tuple[str, str], ...] = (
 )
 FEATURE_NAMES = tuple(name for name, _ in FEATURES)
 
-#: Largest time (s) fed to the trees: "no earlier jerk" and "never still" become this.
+#: Largest time (s) fed to the trees: "no earlier jerk" (an infinite ``since_jerk_s``) and
+#: very long stillness become this.
 TIME_CAP_S = 1.0e4
+
+#: Arrays a saved model holds.
+_ARRAYS = ("feature", "threshold", "left", "right", "missing_left", "value", "roots", "depth",
+           "baseline", "feature_names")
 
 #: All 64 bits set: every leaf of a tree still possible.
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -115,7 +126,8 @@ def judge_learned(c: Candidate, cfg: DetectorConfig, model: TreeEnsemble,
     other burst the trees give the probability p that it is a hypnic jerk:
 
     * p < ``cfg.jerk_model_min_p``: the rules' label stands, except that a burst the rules
-      called a jerk becomes a ``movement`` of confidence 1 - p;
+      called a jerk becomes a ``movement``, of confidence 0.5 at the threshold rising to 1
+      at p = 0;
     * otherwise the rules' context cues at the limits of ``context`` (see
       :func:`context_veto_config`) may still make it a ``wake_burst`` or ``sleep_burst``;
       if not, it is a hypnic jerk of confidence p.
@@ -134,15 +146,19 @@ def judge_learned(c: Candidate, cfg: DetectorConfig, model: TreeEnsemble,
     Returns
     -------
     label : str
+        ``hypnic_jerk``, ``wake_burst`` or ``sleep_burst`` (the veto), or any label of the
+        rules.
     confidence : float
-        0..1.
+        0.5..1.
     """
     label, conf = judge(c, cfg)
     if label in RULE_FINAL:
         return label, conf
     p = float(model.probability(candidate_features(c, cfg.floor_ref_min_g))[0])
-    if p < cfg.jerk_model_min_p:
-        return ("movement", 1.0 - p) if label == HYPNIC_JERK else (label, conf)
+    min_p = cfg.jerk_model_min_p
+    if p < min_p:
+        return ("movement", 0.5 + 0.5 * (min_p - p) / min_p) if label == HYPNIC_JERK \
+            else (label, conf)
     if context is not None:
         label, conf = judge_context(c, context)
         if label != HYPNIC_JERK:
@@ -150,7 +166,7 @@ def judge_learned(c: Candidate, cfg: DetectorConfig, model: TreeEnsemble,
     return HYPNIC_JERK, p
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TreeEnsemble:
     """Binary gradient-boosted trees flattened into arrays (one node per index).
 
@@ -169,7 +185,7 @@ class TreeEnsemble:
     roots : ndarray of int
         Root node of each tree.
     depth : int
-        Longest root-to-leaf path (steps).
+        Longest root-to-leaf path (steps; for information).
     baseline : float
         Log-odds before any tree.
     feature_names : tuple of str
@@ -203,15 +219,24 @@ class TreeEnsemble:
         -------
         ndarray, shape (N,)
             Baseline plus every tree's leaf value.
+
+        Raises
+        ------
+        ValueError
+            If the rows do not have one column per feature.
         """
         x = np.atleast_2d(np.asarray(x, dtype=float))
+        if x.ndim != 2 or x.shape[1] != len(self.feature_names):
+            raise ValueError(f"need rows of {len(self.feature_names)} features, got shape "
+                             f"{x.shape}")
         masks, leaf_value, first = self._scorer
         v = x[0].take(self.feature)[None, :] if x.shape[0] == 1 else x[:, self.feature]
         go_left = v <= self.threshold  # (N, nodes)
         if np.isnan(x).any():
             go_left = np.where(np.isnan(v), self.missing_left, go_left)
         alive = np.bitwise_and.reduceat(np.where(go_left, _ALL, masks), first, axis=1)
-        leaf = np.log2(alive & (~alive + np.uint64(1))).astype(np.intp)  # lowest set bit
+        low = (alive & (~alive + np.uint64(1))).astype(float)  # lowest set bit, exact
+        leaf = np.frexp(low)[1].astype(np.intp) - 1
         return self.baseline + leaf_value[np.arange(first.shape[0]), leaf].sum(axis=1)
 
     @functools.cached_property
@@ -219,9 +244,6 @@ class TreeEnsemble:
         """Per node, the mask of the leaves still possible when its test fails (all for a
         leaf); per tree, its leaves' values left to right; each tree's first node."""
         n, n_trees = self.feature.shape[0], self.roots.shape[0]
-        order = np.argsort(self.roots, kind="stable")
-        if not np.array_equal(self.roots[order], self.roots) or self.roots[0] != 0:
-            raise ValueError("trees must be stored one after another, from node 0")
         masks = np.full(n, _ALL, dtype=np.uint64)
         leaf_value = np.zeros((n_trees, 64))
         for t, root in enumerate(self.roots.tolist()):
@@ -238,8 +260,6 @@ class TreeEnsemble:
                     spans[node] = (spans[left][0], spans[right][1])
                 else:
                     stack += [(node, True), (right, False), (left, False)]
-            if len(leaves) > 64:
-                raise ValueError("a tree has more than 64 leaves")
             leaf_value[t, : len(leaves)] = self.value[leaves]
             for node in spans:
                 left = int(self.left[node])
@@ -269,45 +289,91 @@ class TreeEnsemble:
         Raises
         ------
         ValueError
-            Arrays of different lengths, children or features out of range.
+            A missing array, arrays of different lengths, features out of range, or trees
+            that are not stored one after another from node 0 with every child after its
+            parent and inside its own tree, a leaf pointing to itself on both sides and at
+            most 64 leaves per tree.
         """
-        feature = np.asarray(arrays["feature"], dtype=np.intp)
-        n = feature.shape[0]
-        names = tuple(str(s) for s in arrays["feature_names"])
-        left = np.asarray(arrays["left"], dtype=np.intp)
-        right = np.asarray(arrays["right"], dtype=np.intp)
-        roots = np.asarray(arrays["roots"], dtype=np.intp)
-        parts = [arrays[k] for k in ("threshold", "missing_left", "value")]
-        if any(np.shape(p) != (n,) for p in (left, right, *parts)):
-            raise ValueError("tree arrays differ in length")
-        if n == 0 or roots.size == 0:
-            raise ValueError("the model holds no trees")
-        if (min(left.min(), right.min(), roots.min()) < 0
-                or max(left.max(), right.max(), roots.max()) >= n):
-            raise ValueError("a tree node points outside the model")
+        missing = [k for k in _ARRAYS if k not in arrays]
+        if missing:
+            raise ValueError(f"the model lacks {', '.join(missing)}")
+        try:
+            feature = np.asarray(arrays["feature"], dtype=np.intp)
+            names = tuple(str(s) for s in np.asarray(arrays["feature_names"]).ravel())
+            left = np.asarray(arrays["left"], dtype=np.intp)
+            right = np.asarray(arrays["right"], dtype=np.intp)
+            roots = np.asarray(arrays["roots"], dtype=np.intp)
+            threshold = np.asarray(arrays["threshold"], dtype=float)
+            missing_left = np.asarray(arrays["missing_left"], dtype=bool)
+            value = np.asarray(arrays["value"], dtype=float)
+            depth, baseline = int(arrays["depth"]), float(arrays["baseline"])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"the model's arrays do not convert: {exc}") from None
+        n = feature.shape[0] if feature.ndim == 1 else -1
+        if n <= 0 or any(a.shape != (n,) for a in (left, right, threshold, missing_left,
+                                                    value)):
+            raise ValueError("tree arrays are empty or differ in length")
+        if roots.ndim != 1 or roots.size == 0 or roots[0] != 0 or np.any(np.diff(roots) <= 0) \
+                or roots[-1] >= n:
+            raise ValueError("trees must be stored one after another, from node 0")
         if feature.min() < 0 or feature.max() >= len(names):
             raise ValueError("a tree node tests a feature the model does not name")
-        return cls(
-            feature=feature, threshold=np.asarray(arrays["threshold"], dtype=float),
-            left=left, right=right, missing_left=np.asarray(arrays["missing_left"], dtype=bool),
-            value=np.asarray(arrays["value"], dtype=float), roots=roots,
-            depth=int(arrays["depth"]), baseline=float(arrays["baseline"]), feature_names=names,
-        )
+        tree = np.searchsorted(roots, np.arange(n), side="right") - 1
+        end = np.append(roots[1:], n)[tree]
+        idx = np.arange(n)
+        leaf = left == idx
+        if np.any(leaf != (right == idx)):
+            raise ValueError("a leaf must point to itself on both sides")
+        inner = ~leaf
+        for child in (left, right):
+            if np.any(inner & ((child <= idx) | (child >= end))):
+                raise ValueError("a tree node points outside its tree or back to an ancestor")
+        if np.bincount(tree[leaf], minlength=roots.size).max() > 64:
+            raise ValueError("a tree has more than 64 leaves")
+        return cls(feature=feature, threshold=threshold, left=left, right=right,
+                   missing_left=missing_left, value=value, roots=roots, depth=depth,
+                   baseline=baseline, feature_names=names)
 
 
-@functools.cache
-def shipped_model() -> TreeEnsemble:
-    """The model shipped with the package (loaded once).
+def load_model(path) -> TreeEnsemble:
+    """Read trees written by :meth:`TreeEnsemble.save` and check them (once, at load).
+
+    Parameters
+    ----------
+    path : str, path or file object
+        The ``.npz`` file.
 
     Raises
     ------
     ValueError
-        If it was trained on other features than :data:`FEATURES`.
+        A file that is not such a model, is damaged, or was trained on other features than
+        :data:`FEATURES` (the message names the file).
     """
-    ref = importlib.resources.files("sms_detect.core").joinpath(MODEL_FILE)
-    with ref.open("rb") as fh, np.load(fh) as z:
-        model = TreeEnsemble.from_arrays({k: z[k] for k in z.files})
+    name = getattr(path, "name", path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            model = TreeEnsemble.from_arrays({k: z[k] for k in z.files})
+        model._scorer  # noqa: B018 - build the leaf masks now, not at the first burst
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{name}: not a usable jerk model ({exc})") from None
     if model.feature_names != FEATURE_NAMES:
-        raise ValueError(f"{MODEL_FILE} was trained on features {model.feature_names}, "
+        raise ValueError(f"{name} was trained on features {model.feature_names}, "
                          f"the detector computes {FEATURE_NAMES}")
     return model
+
+
+@functools.cache
+def shipped_model() -> TreeEnsemble:
+    """The model shipped with the package (loaded and checked once; see :func:`load_model`)."""
+    with importlib.resources.as_file(_shipped()) as path:
+        return load_model(path)
+
+
+@functools.cache
+def shipped_model_digest() -> str:
+    """First 12 hex digits of the SHA-256 of the shipped model file (names it in outputs)."""
+    return hashlib.sha256(_shipped().read_bytes()).hexdigest()[:12]
+
+
+def _shipped():
+    return importlib.resources.files("sms_detect.core").joinpath(MODEL_FILE)

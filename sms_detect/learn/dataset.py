@@ -3,9 +3,10 @@
 Each night is simulated with hypnic-jerk kinetics drawn, per night, from ranges wider than
 the simulator's defaults (:func:`night_kinetics`), so the trees learn what a jerk looks like
 across physically plausible limbs, not one simulator's choices. Every burst the detector
-finds (the rules' first stages: it exceeds the hysteresis thresholds) becomes one row of
+finds (it exceeds the hysteresis thresholds), except those the rules settle for good
+(:data:`sms_detect.core.learned.RULE_FINAL`), becomes one row of
 :data:`sms_detect.core.learned.FEATURES`; it is a positive when it overlaps a simulated
-hypnic jerk that its sensor sees.
+hypnic jerk that its sensor sees, within the scoring tolerance.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from sms_detect.core import DetectorConfig, StreamingDetector
 from sms_detect.core.learned import FEATURES, RULE_FINAL, candidate_features
+from sms_detect.evaluate import TOLERANCE_S
 from sms_detect.sim import RATES, simulate_night
 from sms_detect.timebase import infer_rate
 
@@ -24,8 +26,6 @@ SENSORS = ("wrist", "ankle", "wrist+ankle")
 #: First seed of the training nights. The benchmark uses 1000-1999 and 2000-2999; keep
 #: training seeds apart from any seed used to report accuracy.
 TRAIN_SEED0 = 5000
-#: A burst matches a simulated jerk when they overlap within this margin (s), as in scoring.
-MATCH_TOL_S = 0.25
 
 #: Ranges from which each night's jerk kinetics are drawn: (lowest low, highest low) and
 #: (lowest high, highest high) of each field of :class:`sms_detect.sim.physics.JerkPhysics`.
@@ -62,7 +62,8 @@ def night_kinetics(seed: int) -> dict[str, tuple[float, float]]:
     Returns
     -------
     dict
-        ``{"burst_s": (low, high), "joint_hz": ..., "tissue_hz": ...}`` (s, Hz, Hz).
+        ``{"burst_s": (low, high), "joint_hz": ..., "joint_damping": ...,
+        "tissue_hz": ...}`` (s, Hz, damping ratio, Hz).
     """
     rng = np.random.default_rng([seed, 0x6A65726B])
     return {
@@ -132,8 +133,8 @@ def night_rows(spec: NightSpec, config: DetectorConfig | None = None) -> tuple[n
             if c.base_label in RULE_FINAL:
                 continue
             xs.append(candidate_features(c, cfg.floor_ref_min_g))
-            ys.append(bool(np.any((c.onset <= off + MATCH_TOL_S)
-                                  & (c.offset >= on - MATCH_TOL_S))))
+            ys.append(bool(np.any((c.onset <= off + TOLERANCE_S)
+                                  & (c.offset >= on - TOLERANCE_S))))
     if not xs:
         return np.empty((0, len(FEATURES))), np.empty(0, dtype=bool)
     return np.vstack(xs), np.array(ys, dtype=bool)
