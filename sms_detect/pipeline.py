@@ -11,9 +11,8 @@ import numpy as np
 from tqdm import tqdm
 
 from sms_detect import __version__
-from sms_detect.core import DETECTOR_NAME, DETECTOR_VERSION, DetectorConfig
+from sms_detect.core import DetectorConfig, detector_id
 from sms_detect.core.detector import CHUNK, StreamingDetector
-from sms_detect.core.learned import shipped_model_digest
 from sms_detect.core.merge import canonical_order, merge_sensor_events
 from sms_detect.errors import InputError
 from sms_detect.timebase import infer_rate
@@ -21,11 +20,6 @@ from sms_detect.types import Event, SampleBlock
 
 #: A block of samples: (time s (N,), acc g (N, 3)).
 Block = tuple[np.ndarray, np.ndarray]
-
-#: Name and version of the detector, as written into ``/events`` attrs.
-DETECTOR_ID = (f"{DETECTOR_NAME} {DETECTOR_VERSION} (sms-detect {__version__}, "
-               f"jerk model {shipped_model_digest()})")
-
 
 @dataclass
 class NightResult:
@@ -219,7 +213,7 @@ def write_result(out: str | os.PathLike[str], result: NightResult, source: str) 
             out,
             result.events,
             params=result.config.to_dict(),
-            detector=DETECTOR_ID,
+            detector=detector_id(f"sms-detect {__version__}"),
             extra_attrs={"source": source, "rates_hz": result.rates_hz},
         )
     except OSError as exc:

@@ -37,8 +37,7 @@ from typing import Any, Protocol, TextIO
 import numpy as np
 
 from sms_detect import __version__
-from sms_detect.core import DETECTOR_NAME, DETECTOR_VERSION, DetectorConfig, StreamingDetector
-from sms_detect.core.learned import shipped_model_digest
+from sms_detect.core import DetectorConfig, StreamingDetector, detector_id
 from sms_detect.core.merge import MultiSensorDetector
 from sms_detect.devices.serial_source import DeviceInfo, Gap, SourceStats
 from sms_detect.errors import InputError
@@ -410,7 +409,7 @@ class LiveSession:
         self.writer = LiveNightWriter(
             self.output,
             sensors,
-            detector=f"{DETECTOR_NAME} {DETECTOR_VERSION} (jerk model {shipped_model_digest()})",
+            detector=detector_id(),
             params=self.config.to_dict(),
             extra_attrs={"software": f"sms-detect {__version__}"},
             overwrite=self.overwrite,

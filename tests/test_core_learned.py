@@ -254,3 +254,20 @@ def test_clear_signs_of_wake_overrule_the_trees():
     # deep sleep: over k times max_quiet_s of stillness
     deep = drowsy_jerk(quiet_s=3.5 * k * cfg.max_quiet_s)
     assert judge_learned(deep, cfg, _constant(0.9), context_veto_config(cfg))[0] == "sleep_burst"
+
+
+def test_events_files_name_the_jerk_model_by_its_digest(tmp_path):
+    import hashlib
+
+    from sms_detect import __version__
+    from sms_detect.core import detector_id
+    from sms_detect.core.learned import MODEL_FILE
+    from sms_detect.io.h5_events import read_events
+    from sms_detect.pipeline import NightResult, write_result
+
+    src = Path(__file__).parents[1] / "sms_detect" / "core" / MODEL_FILE
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()[:12]
+    assert detector_id() == f"sms-detect-hysteresis 2 (jerk model {digest})"
+    write_result(tmp_path / "e.h5", NightResult(events=[]), "test")
+    assert read_events(tmp_path / "e.h5")[1]["detector"] == \
+        f"sms-detect-hysteresis 2 (sms-detect {__version__}, jerk model {digest})"

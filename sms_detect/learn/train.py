@@ -40,9 +40,8 @@ BOOSTING = {
 }
 
 
-def collect(specs: list[NightSpec], jobs: int = 1) -> tuple[np.ndarray, np.ndarray,
-                                                             np.ndarray]:
-    """Rows of every night: features (N, F), truth (N,) and the row's night index (N,)."""
+def collect(specs: list[NightSpec], jobs: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of every night: features (N, F) and truth (N,)."""
     from tqdm import tqdm
 
     with ProcessPoolExecutor(jobs) as ex:
@@ -50,8 +49,7 @@ def collect(specs: list[NightSpec], jobs: int = 1) -> tuple[np.ndarray, np.ndarr
                           desc="simulating", file=sys.stderr))
     x = np.vstack([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
-    night = np.concatenate([np.full(p[1].shape[0], i) for i, p in enumerate(parts)])
-    return x, y, night
+    return x, y
 
 
 def fit(x: np.ndarray, y: np.ndarray):  # -> a fitted scikit-learn classifier
@@ -59,8 +57,9 @@ def fit(x: np.ndarray, y: np.ndarray):  # -> a fitted scikit-learn classifier
 
     No monotone constraints: forcing the probability to fall with the change of
     orientation, the activity before and the slow content (the directions physics is
-    surest of) cost 6-11 of 422 jerks on the validation nights (seeds 6000-6083) with
-    default, slow-joint and long-burst kinetics, and more with further constraints.
+    surest of) cost 6, 11 and 2 of 422 jerks on the validation nights (seeds 6000-6083)
+    with default, slow-joint and long-burst kinetics (measured with an earlier feature
+    set), and more with further constraints.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -139,9 +138,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{args.rows} was made with other nights or features: simulating anew",
                       file=sys.stderr)
     if x is None:
-        x, y, night = collect(training_specs(args.nights, args.hours, args.seed0), args.jobs)
+        x, y = collect(training_specs(args.nights, args.hours, args.seed0), args.jobs)
         if args.rows:
-            np.savez_compressed(args.rows, x=x, y=y, night=night, made=json.dumps(made))
+            np.savez_compressed(args.rows, x=x, y=y, made=json.dumps(made))
     t1 = time.perf_counter()
     clf = fit(x, y)
     model = export(clf)
