@@ -20,8 +20,10 @@ from sms_detect.core.learned import (
     judge_learned,
     shipped_model,
 )
+from sms_detect.core.merge import merge_sensor_events
 from sms_detect.learn import train
 from sms_detect.learn.dataset import KINETICS_SPAN, night_kinetics, training_specs
+from sms_detect.types import Event
 from tests.candidates import drowsy_jerk
 from tests.signals import add_jerk, quiet_night
 
@@ -217,7 +219,7 @@ def _constant(p: float) -> TreeEnsemble:
 
 
 def test_the_trees_decide_what_the_rules_do_not_settle():
-    cfg = DetectorConfig()
+    cfg = DetectorConfig(jerk_model_min_p=0.5)  # a rejected jerk: confidence 0.5 + 0.5 (0.5-p)/0.5
     ctx = context_veto_config(cfg)
     jerk = drowsy_jerk()
     slow = drowsy_jerk(lf_ratio=0.9)  # the rules: a movement (slow content)
@@ -271,3 +273,17 @@ def test_events_files_name_the_jerk_model_by_its_digest(tmp_path):
     write_result(tmp_path / "e.h5", NightResult(events=[]), "test")
     assert read_events(tmp_path / "e.h5")[1]["detector"] == \
         f"sms-detect-hysteresis 2 (sms-detect {__version__}, jerk model {digest})"
+
+
+def test_a_one_limb_jerk_is_judged_on_the_scale_of_its_confidence():
+    trees, rules = DetectorConfig(), DetectorConfig(jerk_model=0)
+    assert trees.single_limb_limit == trees.jerk_model_single_limb_p
+    assert rules.single_limb_limit == rules.single_limb_min_confidence
+    # a wrist-only jerk of a wrist+ankle recording, confidence 0.9: a probability of 0.9
+    # passes the trees' limit, a rule margin of 0.9 does not pass the rules' one
+    one = [Event(100.0, 0.2, "hypnic_jerk", "wrist", 0.3, 12.0, 0.9)]
+    assert trees.jerk_model_single_limb_p < 0.9 < rules.single_limb_min_confidence
+    assert merge_sensor_events(one, ["wrist", "ankle"], trees)[0].label == "hypnic_jerk"
+    assert merge_sensor_events(one, ["wrist", "ankle"], rules)[0].label == "limb_jerk"
+    with pytest.raises(ValueError, match="jerk_model_single_limb_p must be <= 1"):
+        DetectorConfig(jerk_model_single_limb_p=1.5)

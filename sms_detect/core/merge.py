@@ -130,7 +130,7 @@ def merge_until(
     label ``hypnic_jerk`` if any member is one (unless a member belongs to a rhythmic train
     or PLM series, whose label wins). In a recording of several sensors a jerk that only one
     limb saw is labelled ``limb_jerk`` unless its confidence reaches
-    ``single_limb_min_confidence`` or it is a one-arm jerk in the cluster of a whole-body
+    ``config.single_limb_limit`` or it is a one-arm jerk in the cluster of a whole-body
     jerk (:func:`in_cluster_alone`).
 
     Parameters
@@ -141,14 +141,14 @@ def merge_until(
         Sensor names in the order they are joined.
     config : DetectorConfig
         ``merge_sensor_tol_s`` is the largest onset difference (s) within one group;
-        ``single_limb_min_confidence``: see :class:`DetectorConfig`.
+        ``single_limb_limit``: see :class:`DetectorConfig`.
     until : float
         Only groups starting before ``until - tol_s`` (s) are formed (every event that could
         join them is known); the rest is returned unmerged.
     alone : callable, optional
         ``alone(event)`` is True when no other sensor was recording at the event's onset
         (the others were disconnected): a one-limb jerk there is kept as it is, as in a
-        one-sensor recording, instead of needing ``single_limb_min_confidence``.
+        one-sensor recording, instead of needing ``single_limb_limit``.
     last_body_jerk : float, optional
         Onset (s) of the last hypnic jerk seen on several sensors in events merged before
         (by earlier calls: pass on what the last call returned).
@@ -183,7 +183,7 @@ def merge_until(
             (alone is not None and alone(group[0]))
             or in_cluster_alone(group[0], last_body_jerk, config)
         )
-        merged = _combine(group, order, config.single_limb_min_confidence, keep)
+        merged = _combine(group, order, config.single_limb_limit, keep)
         if len(group) > 1 and merged.label == HYPNIC_JERK:
             last_body_jerk = merged.onset
         out.append(merged)
