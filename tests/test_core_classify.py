@@ -106,6 +106,17 @@ def test_jerk_cluster_keeps_the_other_rules():
     assert judge(c, CFG)[0] == "twitch"
 
 
+def test_a_sleep_onset_cluster_is_not_deep_sleep():
+    # long stillness alone says deep sleep; a jerk 60 s before says a sleep-onset cluster
+    # (the earlier jerk did not count as activity), so the burst stays a jerk
+    long = 4 * CFG.max_quiet_s  # over the limit for any burst (at most 3 x, impulsive)
+    assert judge(drowsy_jerk(quiet_s=long), CFG)[0] == "sleep_burst"
+    assert judge(drowsy_jerk(quiet_s=long, since_jerk_s=60.0), CFG)[0] == "hypnic_jerk"
+    # past the cluster it is deep sleep again
+    late = drowsy_jerk(quiet_s=long, since_jerk_s=CFG.jerk_cluster_s)
+    assert judge(late, CFG)[0] == "sleep_burst"
+
+
 def test_cluster_window_edges():
     assert not in_jerk_cluster(CFG.train_max_interval_s - 1e-9, CFG)
     assert in_jerk_cluster(CFG.train_max_interval_s, CFG)

@@ -265,7 +265,9 @@ def judge_context(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     The second half of :func:`judge`, for a burst whose shape passed (brief, impulsive,
     little slow content): the cues of wake before it (:func:`wake_evidence`, not counted
     inside a sleep-onset cluster) or after it make it a ``wake_burst``, a long stillness
-    before it a ``sleep_burst``; otherwise it is a hypnic jerk.
+    before it a ``sleep_burst`` (not inside a sleep-onset cluster either: a jerk shortly
+    before says the sleeper is at onset, however still the limb was); otherwise it is a
+    hypnic jerk.
 
     Parameters
     ----------
@@ -285,7 +287,8 @@ def judge_context(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
     ref = max(c.min_floor_g, cfg.floor_ref_min_g)
     floor_ratio = c.floor_g / ref if ref > 0 else 1.0
     wake = wake_evidence(c, floor_ratio, cfg)
-    if in_jerk_cluster(c.since_jerk_s, cfg):
+    cluster = in_jerk_cluster(c.since_jerk_s, cfg)
+    if cluster:
         wake = 0.0  # the same sleep-onset cluster: the earlier jerk's arousal is not wake
     imp = impulsiveness(c.lf_ratio, cfg)
     # for a burst with nothing slow in it, the cues of wake and of deep sleep weigh a third
@@ -301,7 +304,7 @@ def judge_context(c: Candidate, cfg: DetectorConfig) -> tuple[str, float]:
                   2 * cfg.max_floor_after_ratio),
         )
     max_quiet = cfg.max_quiet_s * weight
-    if c.quiet_s > max_quiet:
+    if c.quiet_s > max_quiet and not cluster:
         return "sleep_burst", 0.5 + 0.5 * _ramp(c.quiet_s, max_quiet, 2 * max_quiet)
     margins = [
         _ramp(c.peak_acc, cfg.min_jerk_peak_g, 3 * cfg.min_jerk_peak_g),

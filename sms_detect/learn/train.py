@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sms_detect.core import DetectorConfig
 from sms_detect.core.learned import FEATURE_NAMES, MODEL_FILE, TreeEnsemble
 from sms_detect.learn.dataset import TRAIN_SEED0, NightSpec, night_rows, training_specs
 
@@ -150,10 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: exported trees differ from scikit-learn's by {worst:.2g}", file=sys.stderr)
         return 1
     model.save(args.out)
-    hit = p >= 0.5
+    min_p = DetectorConfig().jerk_model_min_p
+    hit = p >= min_p
     print(f"{args.nights} nights, {x.shape[0]} bursts, {int(y.sum())} on jerks; "
           f"simulated in {t1 - t0:.0f} s, fitted in {time.perf_counter() - t1:.0f} s")
-    print(f"on the training rows themselves (not a measure of accuracy) at p >= 0.5: "
+    print(f"on the training rows themselves (not a measure of accuracy) at p >= {min_p}: "
           f"{int((hit & y).sum())} of {int(y.sum())} jerks, {int((hit & ~y).sum())} other "
           "bursts")
     print(f"{model.roots.shape[0]} trees, {model.feature.shape[0]} nodes, depth "
