@@ -304,9 +304,10 @@ class DetectorConfig:
     slow-joint (1.5-6 Hz) and long-burst (110-375 ms) kinetics, and seeds 7000-7041 (default,
     less damped, slow joints with long bursts, stiff joints, stiff strap) and 8000-8041.
     Against the earlier 0.5, 0.93 and 2 it found 57 more jerks for 26 more false positives
-    over the eleven sets (at most 0.10 false positives per hour on any set) and raised F1
-    on every set but one (0.960 on both). Each of the three alone traded about one jerk per
-    false positive; lower still (0.25, 0.75, no veto) changed at most 2 jerks per set.
+    over the nine sets (at most 0.10 false positives per hour on any set) and raised F1
+    on every set but one (0.960 on both). On four of the sets, each of the three alone found
+    0-6 more jerks for 0-3 more false positives per set; lower still (0.25, 0.75, no veto)
+    changed at most 4 jerks and 1 false positive per set there.
     """
 
     band_low_hz: float = 1.0
