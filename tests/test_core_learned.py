@@ -269,10 +269,10 @@ def test_events_files_name_the_jerk_model_by_its_digest(tmp_path):
 
     src = Path(__file__).parents[1] / "sms_detect" / "core" / MODEL_FILE
     digest = hashlib.sha256(src.read_bytes()).hexdigest()[:12]
-    assert detector_id() == f"sms-detect-hysteresis 2 (jerk model {digest})"
+    assert detector_id() == f"sms-detect-hysteresis 3 (jerk model {digest})"
     write_result(tmp_path / "e.h5", NightResult(events=[]), "test")
     assert read_events(tmp_path / "e.h5")[1]["detector"] == \
-        f"sms-detect-hysteresis 2 (sms-detect {__version__}, jerk model {digest})"
+        f"sms-detect-hysteresis 3 (sms-detect {__version__}, jerk model {digest})"
 
 
 def test_a_one_limb_jerk_is_judged_on_the_scale_of_its_confidence():

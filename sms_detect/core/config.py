@@ -292,9 +292,9 @@ class DetectorConfig:
     jerk_model_context : float
         The rules' context cues overrule the learned stage at this many times their limits
         (``wake_evidence_limit``, ``max_quiet_s``, ``max_active_after``,
-        ``max_floor_after_ratio``); 0: never. 1 (the rules' own limits) cost 27 and 35 of
-        422 jerks and removed 2 false positives on each of the validation nights below
-        (an earlier model).
+        ``max_floor_after_ratio``); 0: never. With an earlier model, 1 (the rules' own
+        limits) cost 27 and 35 of 422 jerks and removed 2 false positives on each of two
+        validation sets (seeds 6000-6083, default and slow-joint kinetics; see Notes).
 
     Notes
     -----
