@@ -48,6 +48,36 @@ CONFIGS = ("wrist", "ankle", "wrist+ankle")
 AMP_BINS = (0.0, 0.1, 0.3, 1.0, 3.0, np.inf)
 
 
+def format_recall_intervals(rows: list[Score]) -> str:
+    """Recall of each group with its 95 % Wilson score interval (binomial, scipy).
+
+    Per-rate groups hold a few dozen jerks, so their recall moves by several points from
+    one set of nights to another by chance alone; the interval is the range of true recall
+    that the count leaves plausible.
+
+    Parameters
+    ----------
+    rows : list of Score
+        Pooled scores of the groups (``tp`` of ``n_true`` jerks found).
+
+    Returns
+    -------
+    str
+        One line per group: name, found/true, recall and its interval (0..1).
+    """
+    from scipy.stats import binomtest
+
+    lines = ["recall with 95 % Wilson intervals (true recall plausible for the count):"]
+    for r in rows:
+        if r.n_true == 0:
+            lines.append(f"  {r.name:<14} no jerks")
+            continue
+        ci = binomtest(r.tp, r.n_true).proportion_ci(0.95, method="wilson")
+        lines.append(f"  {r.name:<14} {r.tp:>4}/{r.n_true:<4} {r.tp / r.n_true:.3f} "
+                     f"({ci.low:.3f}-{ci.high:.3f})")
+    return "\n".join(lines)
+
+
 def night_specs(n: int, hours: float, seed0: int = 1000) -> list[dict]:
     """The benchmark set: rates x sensor configurations, cycled to ``n`` nights."""
     specs = []
@@ -206,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(format_fp_breakdown(overall))
+    print()
+    print(format_recall_intervals(rate_rows))
     print()
     # recall by true jerk amplitude
     missed = np.array(overall.missed_peaks)
