@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -256,6 +257,10 @@ def test_clear_signs_of_wake_overrule_the_trees():
     # deep sleep: over k times max_quiet_s of stillness
     deep = drowsy_jerk(quiet_s=3.5 * k * cfg.max_quiet_s)
     assert judge_learned(deep, cfg, _constant(0.9), context_veto_config(cfg))[0] == "sleep_burst"
+    # ... but not a minute after a jerk: a sleep-onset cluster, however still the limb was
+    cluster = dataclasses.replace(deep, since_jerk_s=60.0)
+    assert judge_learned(cluster, cfg, _constant(0.9), context_veto_config(cfg))[0] == \
+        "hypnic_jerk"
 
 
 def test_events_files_name_the_jerk_model_by_its_digest(tmp_path):

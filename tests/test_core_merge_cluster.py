@@ -40,7 +40,7 @@ def test_one_arm_jerk_after_a_whole_body_jerk_is_kept():
         (98.0, "wrist", "hypnic_jerk"),
         (150.0, "wrist", "limb_jerk"),
     ]
-    off = merge_sensor_events(body + rest, ORDER, DetectorConfig(jerk_model=0, jerk_cluster_s=0.0))
+    off = merge_sensor_events(body + rest, ORDER, CFG.with_overrides({"jerk_cluster_s": 0.0}))
     assert [e.label for e in off[1:]] == ["limb_jerk"] * 5
 
 

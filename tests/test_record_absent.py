@@ -27,7 +27,10 @@ FS = 100.0
 SPEED = 10.0  # simulated seconds per real second
 SECONDS = 60.0  # simulated span of the demo
 #: A lone burst is confirmed once a burst 10 s later has been seen (default: 90 s).
-CFG = DetectorConfig().with_overrides({"plm_max_interval_s": 10.0})
+#: A one-limb jerk needs a probability of 1 here, so each wrist jerk below would be a
+#: ``limb_jerk`` were the ankle recording: it stays a jerk only through the absence path.
+CFG = DetectorConfig().with_overrides({"plm_max_interval_s": 10.0,
+                                       "jerk_model_single_limb_p": 1.0})
 WRIST_JERKS = (20.0, 35.0, 50.0)  # s; the ankle is off from ~5 s to ~45 s
 
 
@@ -35,7 +38,7 @@ def _runner() -> BleRunner:
     t, wrist = quiet_night(FS, SECONDS, seed=1, noise_g=0.001)
     _, ankle = quiet_night(FS, SECONDS, seed=2, noise_g=0.001)
     for on in WRIST_JERKS:
-        add_jerk(t, wrist, on, peak_g=0.3)  # confidence ~0.89: below single_limb_min
+        add_jerk(t, wrist, on, peak_g=0.3)  # probability ~0.95-0.98: below the limit
     runner = BleRunner(
         [BleSpec("a", "wrist", FS), BleSpec("b", "ankle", FS)],
         demo=True,
@@ -102,6 +105,9 @@ def test_events_of_the_present_sensor_flow_while_the_other_is_down(tmp_path: Pat
     (j20,) = [o for o, _, _ in finals if abs(o["onset"] - 20.0) < 0.2]
     # the ankle was not recording: judged as in a one-sensor night, not a limb_jerk
     assert j20["label"] == "hypnic_jerk" and j20["sensor"] == "wrist"
+    # ... while the same jerk with the ankle back (50 s) needs the one-limb limit
+    (j50,) = [o for o, _, _ in finals if abs(o["onset"] - 50.0) < 0.2]
+    assert j50["label"] == "limb_jerk" and j50["sensor"] == "wrist"
     # every jerk once; the JSON lines, the events list and the file agree
     lines = [json.loads(x) for x in stdout.getvalue().splitlines()]
     assert [o for o, _, _ in finals] == lines

@@ -205,7 +205,8 @@ class DetectorConfig:
         positives, now 395 and 51 (four times: 396 and 52); on seeds 7000-7041, 144 and 18,
         now 147 and 18. A jerk's confidence is at least ``0.5 + 0.5 x`` its impulsiveness (1
         at this ratio or less, 0 from twice it), so a purely impulsive one-limb jerk passes
-        ``single_limb_min_confidence``.
+        ``single_limb_min_confidence`` (rules alone; with the learned stage a jerk's
+        confidence is the trees' probability, held to ``jerk_model_single_limb_p``).
     epoch_s : float
         Context epoch length (s), as in van Hees et al. 2018 (5 s).
     epoch_angle_deg : float

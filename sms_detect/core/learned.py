@@ -149,7 +149,7 @@ def judge_learned(c: Candidate, cfg: DetectorConfig, model: TreeEnsemble,
         ``hypnic_jerk``, ``wake_burst`` or ``sleep_burst`` (the veto), or any label of the
         rules.
     confidence : float
-        0.5..1.
+        For a hypnic jerk its probability, ``jerk_model_min_p``..1; otherwise 0.5..1.
     """
     label, conf = judge(c, cfg)
     if label in RULE_FINAL:
