@@ -183,7 +183,8 @@ def test_training_nights_draw_wide_kinetics_apart_from_the_benchmark():
     assert len({tuple(s.jerk["joint_hz"]) for s in specs}) == len(specs)
 
 
-def test_training_runs_end_to_end_and_writes_a_model_the_detector_could_load(tmp_path, capsys):
+def test_training_runs_end_to_end_and_writes_a_model_the_detector_could_load(tmp_path, capsys,
+                                                                             monkeypatch):
     out = tmp_path / "m.npz"
     rows = tmp_path / "rows.npz"
     assert train.main(["--nights", "4", "--hours", "0.5", "--jobs", "1", "--out", str(out),
@@ -203,6 +204,11 @@ def test_training_runs_end_to_end_and_writes_a_model_the_detector_could_load(tmp
     with np.load(out2) as z:
         again = TreeEnsemble.from_arrays({k: z[k] for k in z.files})
     np.testing.assert_array_equal(again.value, model.value)
+    # rows another version of the detector made (other feature definitions) are made anew
+    monkeypatch.setattr(train, "DETECTOR_VERSION", "0")
+    assert train.main(["--nights", "4", "--hours", "0.5", "--jobs", "1", "--out", str(out2),
+                       "--rows", str(rows)]) == 0
+    assert "detector version: simulating anew" in capsys.readouterr().err
     # seeds kept for benchmarking and bad values are refused as usage errors
     for bad in (["--seed0", "1000"], ["--seed0", "5990", "--nights", "20"], ["--jobs", "0"],
                 ["--hours", "0.01"], ["--seed0", "-1"], ["--nights", "1"]):
@@ -274,10 +280,10 @@ def test_events_files_name_the_jerk_model_by_its_digest(tmp_path):
 
     src = Path(__file__).parents[1] / "sms_detect" / "core" / MODEL_FILE
     digest = hashlib.sha256(src.read_bytes()).hexdigest()[:12]
-    assert detector_id() == f"sms-detect-hysteresis 3 (jerk model {digest})"
+    assert detector_id() == f"sms-detect-hysteresis 4 (jerk model {digest})"
     write_result(tmp_path / "e.h5", NightResult(events=[]), "test")
     assert read_events(tmp_path / "e.h5")[1]["detector"] == \
-        f"sms-detect-hysteresis 3 (sms-detect {__version__}, jerk model {digest})"
+        f"sms-detect-hysteresis 4 (sms-detect {__version__}, jerk model {digest})"
 
 
 def test_a_one_limb_jerk_is_judged_on_the_scale_of_its_confidence():

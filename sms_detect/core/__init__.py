@@ -7,7 +7,7 @@ from sms_detect.core.merge import MultiSensorDetector, merge_sensor_events
 
 #: Detector name and version written into ``/events`` attrs.
 DETECTOR_NAME = "sms-detect-hysteresis"
-DETECTOR_VERSION = "3"
+DETECTOR_VERSION = "4"
 
 
 def detector_id(*details: str) -> str:

@@ -47,7 +47,8 @@ class Candidate:
 
     ``band_rate_hz`` is the peak jerk below 40 Hz over the 1-20 Hz peak (1/s): about 2 pi
     times the burst's dominant frequency, larger for broadband bursts; ``lf_ratio`` is the
-    0.2-2 Hz content relative to the 1-20 Hz peak; ``floor_g`` the noise floor of the
+    0.2-2 Hz content relative to the 1-20 Hz peak (from the onset until ``long_post_s``
+    after the end, or until the next burst begins if sooner); ``floor_g`` the noise floor of the
     band-passed envelope when the burst began and ``min_floor_g`` the lowest floor seen so
     far in the stream (the sensor's own noise once the wearer has rested); ``sway_deg`` the
     median turn of the gravity direction from one 5-s epoch to the next before the burst

@@ -69,6 +69,12 @@ class DetectorConfig:
     long_post_s : float
         Time after a burst's end over which its low-frequency content is judged for the
         final label (a PLM's or a reach's slow part follows the fast onset).
+    lf_own_movement : int
+        1: end that window where the next burst begins (a return above the low threshold,
+        after more than ``merge_gap_s`` below it, that reaches the high one): a movement
+        that starts after the limb fell quiet again, such as the arousal that often
+        follows a sleep start within a second or two, is its own burst and judged on its
+        own, and its slow content is not the jerk's. 0: always the whole window.
     after_skip_s, after_s : float
         Window after a burst's end, from ``after_skip_s`` to ``after_s`` (s), whose activity
         confirms sleep onset: a hypnic jerk is followed by stillness (perhaps after a brief
@@ -217,6 +223,15 @@ class DetectorConfig:
         Bursts in a rhythmic train (>= 4: HFT, ALMA, rhythmic movement).
     train_min_interval_s, train_max_interval_s : float
         Burst-to-burst interval of a rhythmic train (0.3-4 Hz).
+    train_max_interval_spread : float
+        Largest standard deviation of the log onset-to-onset intervals among a member of a
+        chain and its ``train_window`` neighbours on each side for a rhythmic train: the
+        trains are rhythmic (a tremor or rocking repeats at its own rate), while a sleep
+        start and the fragments of the arousal movement after it come at uneven intervals.
+        A beat missed now and then (intervals of one and two periods) gives up to ~0.35.
+        0: any chain of ``train_min_count`` is a train.
+    train_window : int
+        See ``train_max_interval_spread``.
     plm_min_count : int
         Movements in a PLM series (AASM: >= 4).
     plm_min_interval_s, plm_max_interval_s : float
@@ -333,6 +348,7 @@ class DetectorConfig:
     post_s: float = 0.1
     orient_post_s: float = 0.3
     long_post_s: float = 1.5
+    lf_own_movement: int = 1
     after_skip_s: float = 15.0
     after_s: float = 0.0
     max_active_after: float = 1.0
@@ -361,6 +377,8 @@ class DetectorConfig:
     train_min_count: int = 4
     train_min_interval_s: float = 0.25
     train_max_interval_s: float = 3.5
+    train_max_interval_spread: float = 0.5
+    train_window: int = 4
     plm_min_count: int = 4
     plm_min_interval_s: float = 5.0
     plm_max_interval_s: float = 90.0

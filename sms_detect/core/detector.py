@@ -16,7 +16,9 @@ Every stage is either per-sample pure or carries its state in a way that depends
 the samples (windows aligned to the stream's first sample, filters run sample by sample), so
 any split of a recording into blocks gives identical events. An event is *decided* (returned
 by :meth:`StreamingDetector.push`) only once no later sample can change it: after ``post_s``
-past its end, and once any train or series it could belong to has closed. Its first,
+past its end (``long_post_s`` for the slow content, which stops where the next burst
+begins), and once any train or series it could belong to has closed or, for a train, the
+neighbours its regularity is judged on have come. Its first,
 causal judgement is available earlier through :meth:`StreamingDetector.take_provisional`.
 """
 
@@ -621,6 +623,8 @@ class StreamingDetector:
         t = b["t"]
         i0, i1 = t.searchsorted((onset - PRE_LF_S, until), side="right").tolist()
         k_on = int(t.searchsorted(onset))
+        if self.cfg.lf_own_movement:
+            i1 = self._next_burst_start(k_on, i1)
         brk = np.flatnonzero(b["brk"][i0 + 1:i1]) if b["brk"][i0 + 1:i1].any() else ()
         if len(brk):  # stay within the burst's own segment
             i0 = i0 + 1 + int(brk[-1]) if i0 + 1 + int(brk[-1]) <= k_on else i0
@@ -632,6 +636,26 @@ class StreamingDetector:
         j0 = min(max(k_on - i0, 0), i1 - i0)  # first sample at or after the onset
         # max of sqrt == sqrt of max (monotone): one square root
         return float(np.sqrt(sq_norm(lf[:, j0:]).max()) / peak) if j0 < i1 - i0 else 0.0
+
+    def _next_burst_start(self, k_on: int, i1: int) -> int:
+        """Buffer index where the burst after the one with onset sample ``k_on`` begins.
+
+        The same hysteresis segmentation as :meth:`_find_bursts` over ``k_on .. i1-1``: the
+        first group is the burst itself, the next one that reaches the high threshold is
+        the next burst. Its start depends only on the samples (``above``, the floors), not
+        on how the stream was split. ``i1`` when no later burst begins before it.
+        """
+        b, cfg = self._b, self.cfg
+        if i1 - k_on < 2:
+            return i1
+        env = b["env"]
+        groups, reach = bursts_from_runs(
+            b["above"][k_on:i1], b["brk"][k_on:i1], self._merge_n,
+            lambda i: env[k_on + i] > np.maximum(cfg.k_high * self._floor_at(k_on + i),
+                                                 cfg.abs_high_g),
+        )
+        later = np.flatnonzero(reach[1:])
+        return k_on + int(groups[1 + later[0], 0]) if later.size else i1
 
     def _band_rate(self, on: int, e: int, peak: float) -> float:
         """Peak jerk below ``JERK_LOWPASS_HZ`` over ``on .. e-1``, over the burst's peak (1/s).
@@ -721,8 +745,17 @@ class StreamingDetector:
                 continue
             size = t_last[i] - t_first[i] + 1
             train = size >= cfg.train_min_count
-            if not (train or on[t_last[i]] + cfg.train_max_interval_s < horizon):
+            chain_closed = on[t_last[i]] + cfg.train_max_interval_s < horizon
+            if not (train or chain_closed):
                 continue
+            if train and cfg.train_max_interval_spread > 0:
+                # a train is rhythmic: wait for the neighbours, then judge their intervals
+                kt = cfg.train_window
+                if not chain_closed and i + kt > t_last[i]:
+                    continue
+                lo, hi = max(t_first[i], i - kt), min(t_last[i], i + kt) + 1
+                train = bool(np.std(np.log(np.diff(on[lo:hi])))
+                             <= cfg.train_max_interval_spread)
             j = plm_of.get(id(c))
             plm = False
             if j is not None and not train:

@@ -4,7 +4,10 @@ A burst that belongs to a chain of at least ``min_count`` bursts whose consecuti
 onset-to-onset intervals all lie in ``[lo, hi]`` is part of a train or series:
 - rhythmic trains: hypnagogic foot tremor (bursts 0.3-0.7 s at 1-2 /s, Wichniak et al. 2001,
   Mov Disord 16:1182), ALMA (0.1-0.5 s at ~1-2 Hz, Chervin et al. 2003, Mov Disord 18:551),
-  rhythmic movement disorder (0.5-2 Hz) -> intervals 0.25-3.5 s, >= 4 bursts;
+  rhythmic movement disorder (0.5-2 Hz) -> intervals 0.25-3.5 s, >= 4 bursts, whose
+  intervals are also even (the detector checks the spread of their logarithms: a sleep
+  start followed by the fragments of an arousal movement chains as well, at uneven
+  intervals);
 - PLM series: AASM (Berry et al. 2018): movements 0.5-10 s, >= 4, intervals 5-90 s
   (WASM 2016, Ferri et al., Sleep Med 26:86: 10-90 s). A movement that is not a candidate
   leg movement (turning over) ends a series (WASM 2016). For series, the bursts are first

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sms_detect.core import DetectorConfig
+from sms_detect.core import DETECTOR_VERSION, DetectorConfig
 from sms_detect.core.learned import FEATURE_NAMES, MODEL_FILE, TreeEnsemble
 from sms_detect.learn.dataset import TRAIN_SEED0, NightSpec, night_rows, training_specs
 
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed0", type=int, default=TRAIN_SEED0)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--rows", help="cache of the simulated rows (.npz): read if it exists and "
-                    "was made with the same nights and features, else written")
+                    "was made with the same nights, features and detector version, else written")
     ap.add_argument("--out", default=str(Path(__file__).parents[1] / "core" / MODEL_FILE))
     args = ap.parse_args(argv)
     if args.nights < 2:
@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     for lo, hi in RESERVED_SEEDS:
         if args.seed0 <= hi and last >= lo:
             ap.error(f"seeds {args.seed0}-{last} overlap {lo}-{hi}, kept for benchmarking")
-    made = [list(FEATURE_NAMES), [args.nights, args.hours, args.seed0]]
+    # the detector's version too: it changes when a feature's definition does
+    made = [list(FEATURE_NAMES), [args.nights, args.hours, args.seed0], DETECTOR_VERSION]
     t0 = time.perf_counter()
     x = None
     if args.rows and Path(args.rows).exists():
@@ -136,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             if "made" in z and json.loads(str(z["made"])) == made:
                 x, y = z["x"], z["y"]
             else:
-                print(f"{args.rows} was made with other nights or features: simulating anew",
+                print(f"{args.rows} was made with other nights, features or detector version: "
+                      "simulating anew",
                       file=sys.stderr)
     if x is None:
         x, y = collect(training_specs(args.nights, args.hours, args.seed0), args.jobs)
