@@ -641,9 +641,10 @@ class StreamingDetector:
         """Buffer index where the burst after the one with onset sample ``k_on`` begins.
 
         The same hysteresis segmentation as :meth:`_find_bursts` over ``k_on .. i1-1``: the
-        first group is the burst itself, the next one that reaches the high threshold is
-        the next burst. Its start depends only on the samples (``above``, the floors), not
-        on how the stream was split. ``i1`` when no later burst begins before it.
+        first group that reaches the high threshold is the burst itself (a run below it may
+        come first), the next one is the next burst. Its start depends only on the samples
+        (``above``, the floors), not on how the stream was split. ``i1`` when no later burst
+        begins before it.
         """
         b, cfg = self._b, self.cfg
         if i1 - k_on < 2:
@@ -654,8 +655,8 @@ class StreamingDetector:
             lambda i: env[k_on + i] > np.maximum(cfg.k_high * self._floor_at(k_on + i),
                                                  cfg.abs_high_g),
         )
-        later = np.flatnonzero(reach[1:])
-        return k_on + int(groups[1 + later[0], 0]) if later.size else i1
+        bursts = np.flatnonzero(reach)
+        return k_on + int(groups[bursts[1], 0]) if bursts.size > 1 else i1
 
     def _band_rate(self, on: int, e: int, peak: float) -> float:
         """Peak jerk below ``JERK_LOWPASS_HZ`` over ``on .. e-1``, over the burst's peak (1/s).
