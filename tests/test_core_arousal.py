@@ -87,3 +87,16 @@ def test_both_rules_give_the_same_events_for_any_split(scene, cuts, tiny):
     assert [(e.onset, e.label, e.confidence) for e in got] == \
            [(e.onset, e.label, e.confidence) for e in batch]
     assert np.any([e.label == "hypnic_jerk" for e in batch])
+
+
+def test_the_two_rules_check_their_parameters():
+    for bad, msg in (({"train_window": 0}, "train_window must be >= 1"),
+                     ({"train_window": 2.5}, "whole number"),
+                     ({"lf_own_movement": 3}, "lf_own_movement must be 0 or 1")):
+        with pytest.raises(ValueError, match=msg):
+            DetectorConfig(**bad)
+    # a whole number given as a float is used as one (it indexes the chain)
+    cfg = DetectorConfig(train_window=2.0, jerk_model=0)
+    assert cfg.train_window == 2 and isinstance(cfg.train_window, int)
+    t, acc = jerk_then_fragments()
+    assert labels(detect(t, acc, FS, cfg), 215.0, 230.0) == ["rhythmic"] * 6

@@ -71,10 +71,12 @@ class DetectorConfig:
         final label (a PLM's or a reach's slow part follows the fast onset).
     lf_own_movement : int
         1: end that window where the next burst begins (a return above the low threshold,
-        after more than ``merge_gap_s`` below it, that reaches the high one): a movement
-        that starts after the limb fell quiet again, such as the arousal that often
-        follows a sleep start within a second or two, is its own burst and judged on its
-        own, and its slow content is not the jerk's. 0: always the whole window.
+        after at least ``merge_gap_s`` below it or a gap in the data, that reaches the high
+        one before the window ends): a movement that starts after the limb fell quiet
+        again, such as the arousal that often follows a sleep start within a second or
+        two, is its own burst and judged on its own, and its slow content is not the
+        jerk's. 0: always the whole window (the learned stage was trained with 1, so with 0
+        it is given a feature defined otherwise than in its training).
     after_skip_s, after_s : float
         Window after a burst's end, from ``after_skip_s`` to ``after_s`` (s), whose activity
         confirms sleep onset: a hypnic jerk is followed by stillness (perhaps after a brief
@@ -414,6 +416,17 @@ class DetectorConfig:
             raise ValueError("floor_history_windows and band_order must be >= 1")
         if self.jerk_model not in (0, 1):
             raise ValueError("parameter jerk_model must be 0 (rules only) or 1 (learned stage)")
+        if self.lf_own_movement not in (0, 1):
+            raise ValueError("parameter lf_own_movement must be 0 or 1")
+        hints = typing.get_type_hints(DetectorConfig)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if hints[f.name] is int and not isinstance(value, int):
+                if not float(value).is_integer():
+                    raise ValueError(f"parameter {f.name} must be a whole number, got {value!r}")
+                object.__setattr__(self, f.name, int(value))  # 4.0 -> 4: used as an index
+        if self.train_window < 1:
+            raise ValueError("parameter train_window must be >= 1")
         for name in ("jerk_model_min_p", "jerk_model_single_limb_p"):
             if getattr(self, name) > 1:
                 raise ValueError(f"parameter {name} must be <= 1")

@@ -172,7 +172,8 @@ class StreamingDetector:
         # judged bursts kept as context for trains and PLM series: a decision looks back at
         # most max(count, window) intervals; the 60 s of slack also cover the 10 s a leg
         # movement may last and the gap that joins a burst to it
-        self._history_s = cfg.plm_max_interval_s * max(cfg.plm_min_count, cfg.plm_window) + 60.0
+        self._history_s = max(cfg.plm_max_interval_s * max(cfg.plm_min_count, cfg.plm_window),
+                              cfg.train_max_interval_s * cfg.train_window) + 60.0
         # raw input not yet processed (look-ahead) and the last processed raw samples
         self._pt = np.empty(0)
         self._pa = np.empty((0, 3))
@@ -644,7 +645,7 @@ class StreamingDetector:
         first group that reaches the high threshold is the burst itself (a run below it may
         come first), the next one is the next burst. Its start depends only on the samples
         (``above``, the floors), not on how the stream was split. ``i1`` when no later burst
-        begins before it.
+        both begins and reaches the high threshold before it.
         """
         b, cfg = self._b, self.cfg
         if i1 - k_on < 2:

@@ -128,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     for lo, hi in RESERVED_SEEDS:
         if args.seed0 <= hi and last >= lo:
             ap.error(f"seeds {args.seed0}-{last} overlap {lo}-{hi}, kept for benchmarking")
-    # the detector's version too: it changes when a feature's definition does
-    made = [list(FEATURE_NAMES), [args.nights, args.hours, args.seed0], DETECTOR_VERSION]
+    # the detector's version and parameters too: the features' definitions depend on them
+    made = [list(FEATURE_NAMES), [args.nights, args.hours, args.seed0], DETECTOR_VERSION,
+            DetectorConfig(jerk_model=0).to_dict()]
     t0 = time.perf_counter()
     x = None
     if args.rows and Path(args.rows).exists():
