@@ -7,9 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
-from sms_detect.core.bursts import bursts_from_runs, hysteresis_bursts
+from sms_detect.core.bursts import bursts_from_runs, hysteresis_bursts, second_burst_start
+from sms_detect.core.context import median_of
+from sms_detect.core.features import hold_last_good
 from sms_detect.core.filters import SosFilter, design_bandpass, sosfilt_rows_inplace
-from sms_detect.core.noise import NoiseFloor, greater_into, quantile_rows
+from sms_detect.core.noise import NoiseFloor, greater_into, rolling_quantile
 
 SETTINGS = settings(max_examples=80, deadline=None)
 
@@ -17,16 +19,19 @@ SETTINGS = settings(max_examples=80, deadline=None)
 @SETTINGS
 @given(
     seed=st.integers(0, 2**32 - 1),
-    rows=st.integers(1, 30),
-    n=st.integers(1, 70),
+    h=st.integers(1, 70),
+    extra=st.integers(0, 40),
     q=st.one_of(st.sampled_from([0.0, 0.2, 0.5, 1.0]), st.floats(0.0, 1.0)),
     ties=st.booleans(),
 )
-def test_quantile_rows_equals_numpy(seed, rows, n, q, ties):
+def test_rolling_quantile_equals_numpy(seed, h, extra, q, ties):
     rng = np.random.default_rng(seed)
-    x = rng.integers(0, 4, (rows, n)).astype(float) if ties else rng.lognormal(-6, 2, (rows, n))
-    got = quantile_rows(x, q)
-    assert np.array_equal(got, np.quantile(x, q, axis=1))
+    n = h + extra
+    x = rng.integers(0, 4, n).astype(float) if ties else rng.lognormal(-6, 2, n)
+    got = rolling_quantile(x, h, q)
+    want = np.quantile(np.lib.stride_tricks.sliding_window_view(x, h), q, axis=1)
+    assert got.shape == (extra + 1,)
+    assert np.array_equal(got, want)
     assert got.dtype == np.float64
 
 
@@ -94,6 +99,10 @@ def test_hysteresis_equals_reference(seed, n, p_break, max_gap):
     g2, r2 = bursts_from_runs(above, breaks, max_gap, lambda i: env[i] > high[i])
     assert np.array_equal(g2, groups) and np.array_equal(r2, reach)
     assert np.array_equal(above, env > low)  # not modified
+    # the second burst's start, shortcut or not, is the second group reaching high
+    second = second_burst_start(above, breaks, max_gap, lambda i: env[i] > high[i])
+    starts = ref_groups[ref_reach, 0]
+    assert second == (int(starts[1]) if starts.shape[0] > 1 else None)
 
 
 @SETTINGS
@@ -146,3 +155,31 @@ def test_sos_filter_and_noise_floor_any_split(seed, cuts):
     assert np.array_equal(np.concatenate(floors), floor_whole)
     assert np.array_equal(np.concatenate(mins), min_whole)
     assert one.zi.shape == (2, 3, 2)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 80), ties=st.booleans())
+def test_median_of_equals_numpy(seed, n, ties):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, n).astype(float) if ties else rng.lognormal(-3, 2, n)
+    before = x.copy()
+    got = median_of(x)
+    assert got == float(np.median(x)) and isinstance(got, float)
+    assert np.array_equal(x, before)  # not modified
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 60), p_bad=st.sampled_from([0.0, 0.1, 0.5]))
+def test_hold_last_good_equals_loop_with_contiguous_rows(seed, n, p_bad):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(3, n))
+    bad = rng.random(n) < p_bad
+    bad[0] = False
+    want = x.copy()
+    for k in range(1, n):
+        if bad[k]:
+            want[:, k] = want[:, k - 1]
+    got = hold_last_good(x, bad)
+    assert np.array_equal(got, want)
+    # rows contiguous: the squared norm is then summed the same way for any block split
+    assert got.strides[1] == got.itemsize or n == 1

@@ -94,3 +94,24 @@ def bursts_from_runs(
     g_high = np.zeros(gid[-1] + 1, dtype=bool)
     np.logical_or.at(g_high, gid, run_high)
     return np.column_stack([g_start, g_stop]), g_high
+
+
+def second_burst_start(
+    above: np.ndarray,
+    breaks: np.ndarray,
+    max_gap: int,
+    reaches_high: Callable[[np.ndarray], np.ndarray],
+) -> int | None:
+    """Start (sample index) of the second burst of :func:`bursts_from_runs`, or None.
+
+    The same segmentation (arguments as there), with a shortcut for the common case of a
+    lone burst: at most one run above the low threshold and no break make at most one
+    group, so there is no second burst and nothing else needs computing.
+    """
+    if above.shape[0] < 2:
+        return None
+    if np.count_nonzero(above[1:] > above[:-1]) + bool(above[0]) <= 1 and not breaks.any():
+        return None
+    groups, reach = bursts_from_runs(above, breaks, max_gap, reaches_high)
+    bursts = np.flatnonzero(reach)
+    return int(groups[bursts[1], 0]) if bursts.size > 1 else None

@@ -23,6 +23,17 @@ import numpy as np
 from sms_detect.core.features import sq_norm, z_angle_deg
 
 
+def median_of(x: np.ndarray) -> float:
+    """``float(np.median(x))`` of a short 1-D array without NaN, bit for bit, at a fraction
+    of its overhead (one partition; called for every burst)."""
+    n = x.shape[0]
+    k = n // 2
+    if n % 2:
+        return float(np.partition(x, k)[k])
+    p = np.partition(x, k)
+    return float((p[:k].max() + p[k]) / 2)
+
+
 class EpochContext:
     """Causal history of active and still epochs.
 
@@ -90,7 +101,8 @@ class EpochContext:
             sums[1:] = np.add.reduce(whole, axis=-1).T
         acts = np.empty(cuts.shape[0], dtype=np.int64)  # above-threshold count per epoch
         acts[0] = np.count_nonzero(above[:need])
-        acts[1:] = np.count_nonzero(above[need:done].reshape(-1, self.epoch), axis=1)
+        # count per epoch as a sum of bytes (count_nonzero with an axis is several times slower)
+        acts[1:] = above[need:done].reshape(-1, self.epoch).view(np.uint8).sum(axis=1)
         acts[0] += self._p_act
         means = sums / self.epoch
         ang = z_angle_deg(means)
@@ -146,13 +158,13 @@ class EpochContext:
     def median_floor_in(self, start: float, stop: float) -> float:
         """Median noise floor (g) at the ends of epochs ending in ``(start, stop]`` (or nan)."""
         lo, hi = self._span(start, stop)
-        return float(np.median(self.floors[lo:hi])) if hi > lo else float("nan")
+        return median_of(self.floors[lo:hi]) if hi > lo else float("nan")
 
     def median_wander_in(self, start: float, stop: float) -> float:
         """Median epoch-to-epoch turn of the gravity direction (degrees) over the epochs
         ending in ``(start, stop]`` (times in s; 0 when there is none)."""
         lo, hi = self._span(start, stop)
-        return float(np.median(self.wander[lo:hi])) if hi > lo else 0.0
+        return median_of(self.wander[lo:hi]) if hi > lo else 0.0
 
     def active_fraction_in(self, start: float, stop: float) -> float:
         """Fraction (0..1) of active epochs among those ending in ``(start, stop]``."""

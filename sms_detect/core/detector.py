@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-from sms_detect.core.bursts import bursts_from_runs
+from sms_detect.core.bursts import bursts_from_runs, second_burst_start
 from sms_detect.core.classify import (
     RISE_WINDOW_S,
     Candidate,
@@ -180,6 +180,7 @@ class StreamingDetector:
         self._ct = np.empty(0)
         self._ca = np.empty((0, 3))
         self._last_clean: np.ndarray | None = None
+        self._steps = np.empty((3, 0))  # scratch for sample-to-sample steps (reused)
         self._last_in: float | None = None
         self._unit_buf: list[np.ndarray] = []
         self._unit_n = 0
@@ -331,10 +332,9 @@ class StreamingDetector:
         xa[:, k1:] = a_new.T
         gap = np.zeros(nx, dtype=bool)
         gap[1:] = np.diff(xt) > self._gap_dt  # gap before sample k
-        d = np.diff(xa, axis=1)
-        np.multiply(d, d, out=d)
-        step_sq = d[0] + d[1]  # == sq_norm of the steps, without its temporaries
-        step_sq += d[2]
+        d = self._steps_buffer(nx - 1)
+        np.subtract(xa[:, 1:], xa[:, :-1], out=d)
+        step_sq = np.einsum("ij,ij->j", d, d)  # == sq_norm of the steps, in one pass
         del d
         bad = glitch_mask(xa, cfg.glitch_min_g, cfg.glitch_ratio, self._two_sample, step_sq)
         if gap.any() and bad.any():
@@ -372,10 +372,8 @@ class StreamingDetector:
             if seg_start[s]:
                 self._bp.reset(clean[:, s])
             self._bp(bp[:, s:e], out=bp[:, s:e])
-        np.multiply(bp, bp, out=bp)
-        a2 = new["a2"]  # == sq_norm(band-passed); its root only where bursts are judged
-        np.add(bp[0], bp[1], out=a2)
-        a2 += bp[2]
+        a2 = new["a2"]  # == sq_norm(band-passed) in one pass; its root only where needed
+        np.einsum("ij,ij->j", bp, bp, out=a2)
         del bp
         if len(segments) == 1:
             if seg_start[0]:
@@ -404,6 +402,12 @@ class StreamingDetector:
         self._last_clean = clean[:, -1].copy()
         self.n_samples += m
         self.n_glitches += np.count_nonzero(newbad)
+
+    def _steps_buffer(self, n: int) -> np.ndarray:
+        """A reused (3, n) scratch array for sample-to-sample steps (g)."""
+        if self._steps.shape[1] < n:
+            self._steps = np.empty((3, n))
+        return self._steps[:, :n]
 
     def _add_windows(self, floors: np.ndarray, mins: np.ndarray, m: int) -> None:
         """Record the floors of the windows the new ``m`` samples touch; forget old ones."""
@@ -508,7 +512,10 @@ class StreamingDetector:
         n_early = max(1, round(RISE_WINDOW_S * self.fs))
         total = float(core2.sum())
         onset, offset = float(t[on]), float(t[core_end])
-        orient = self._orientation_change(onset, offset, offset + cfg.post_s)
+        # a first look for the provisional judgement (measured again once orient_post_s
+        # has passed, in _complete_features)
+        orient = (self._orientation_change(onset, offset, offset + cfg.post_s)
+                  if self._give_provisional else 0.0)
         near_gap = any(
             ta > onset - cfg.gap_blank_s and tb < offset + cfg.post_s for tb, ta in self._gaps
         )
@@ -651,13 +658,12 @@ class StreamingDetector:
         if i1 - k_on < 2:
             return i1
         env = b["env"]
-        groups, reach = bursts_from_runs(
+        k = second_burst_start(
             b["above"][k_on:i1], b["brk"][k_on:i1], self._merge_n,
             lambda i: env[k_on + i] > np.maximum(cfg.k_high * self._floor_at(k_on + i),
                                                  cfg.abs_high_g),
         )
-        bursts = np.flatnonzero(reach)
-        return k_on + int(groups[bursts[1], 0]) if bursts.size > 1 else i1
+        return i1 if k is None else k_on + k
 
     def _band_rate(self, on: int, e: int, peak: float) -> float:
         """Peak jerk below ``JERK_LOWPASS_HZ`` over ``on .. e-1``, over the burst's peak (1/s).

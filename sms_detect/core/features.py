@@ -82,7 +82,7 @@ def hold_last_good(x: np.ndarray, bad: np.ndarray) -> np.ndarray:
         return x
     idx = np.where(bad, 0, np.arange(bad.shape[0]))
     np.maximum.accumulate(idx, out=idx)
-    return x[:, idx]
+    return x.take(idx, axis=1)  # rows stay contiguous (x[:, idx] would be column-major)
 
 
 def sq_norm(x: np.ndarray) -> np.ndarray:

@@ -230,14 +230,22 @@ class TreeEnsemble:
             raise ValueError(f"need rows of {len(self.feature_names)} features, got shape "
                              f"{x.shape}")
         masks, leaf_value, first = self._scorer
-        v = x[0].take(self.feature)[None, :] if x.shape[0] == 1 else x[:, self.feature]
+        v = x[0][self.feature][None, :] if x.shape[0] == 1 else x[:, self.feature]
         go_left = v <= self.threshold  # (N, nodes)
-        if np.isnan(x).any():
+        if np.isnan(x.sum()):  # a NaN somewhere (or infinities of both signs)
             go_left = np.where(np.isnan(v), self.missing_left, go_left)
-        alive = np.bitwise_and.reduceat(np.where(go_left, _ALL, masks), first, axis=1)
+        # a node whose test sends the row left rules nothing out (all bits), else its mask;
+        # -1 as uint64 is all bits set
+        rule_out = np.negative(go_left.astype(np.uint64))
+        np.bitwise_or(rule_out, masks, out=rule_out)
+        alive = np.bitwise_and.reduceat(rule_out, first, axis=1)
         low = (alive & (~alive + np.uint64(1))).astype(float)  # lowest set bit, exact
         leaf = np.frexp(low)[1].astype(np.intp) - 1
-        return self.baseline + leaf_value[np.arange(first.shape[0]), leaf].sum(axis=1)
+        return self.baseline + leaf_value[self._tree_index, leaf].sum(axis=1)
+
+    @functools.cached_property
+    def _tree_index(self) -> np.ndarray:
+        return np.arange(self.roots.shape[0])
 
     @functools.cached_property
     def _scorer(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -53,7 +53,7 @@ def check_block(time: np.ndarray, acc: np.ndarray,
         raise ValueError(f"acc has NaN or infinite values (first at sample {bad})")
     if t.shape[0] > 1:
         d = np.diff(t)
-        if (d <= 0).any():
+        if d.min() <= 0:
             i = first_index + int(np.flatnonzero(d <= 0)[0]) + 1
             raise ValueError(f"time is not strictly increasing at sample {i}")
     return t, a
