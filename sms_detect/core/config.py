@@ -7,6 +7,7 @@ The defaults come from the physiology of sleep starts and their confounders (see
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import typing
 from dataclasses import dataclass, fields
@@ -418,13 +419,12 @@ class DetectorConfig:
             raise ValueError("parameter jerk_model must be 0 (rules only) or 1 (learned stage)")
         if self.lf_own_movement not in (0, 1):
             raise ValueError("parameter lf_own_movement must be 0 or 1")
-        hints = typing.get_type_hints(DetectorConfig)
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if hints[f.name] is int and not isinstance(value, int):
+        for name in _int_fields():
+            value = getattr(self, name)
+            if not isinstance(value, int):
                 if not float(value).is_integer():
-                    raise ValueError(f"parameter {f.name} must be a whole number, got {value!r}")
-                object.__setattr__(self, f.name, int(value))  # 4.0 -> 4: used as an index
+                    raise ValueError(f"parameter {name} must be a whole number, got {value!r}")
+                object.__setattr__(self, name, int(value))  # 4.0 -> 4: used as an index
         if self.train_window < 1:
             raise ValueError("parameter train_window must be >= 1")
         for name in ("jerk_model_min_p", "jerk_model_single_limb_p"):
@@ -483,3 +483,10 @@ class DetectorConfig:
                 raise ValueError(f"parameter {name} needs a {typ.__name__}, got {raw!r}") from None
             converted[name] = value
         return dataclasses.replace(self, **converted)
+
+
+@functools.cache
+def _int_fields() -> tuple[str, ...]:
+    """Names of the whole-number parameters (read from the type hints once)."""
+    hints = typing.get_type_hints(DetectorConfig)
+    return tuple(f.name for f in fields(DetectorConfig) if hints[f.name] is int)

@@ -49,7 +49,9 @@ from sms_detect.core.filters import (
     SosFilter,
     band_edges,
     design_bandpass,
+    design_lowpass,
     sosfilt_rows_inplace,
+    unit_step_state,
 )
 from sms_detect.core.learned import (
     RULE_FINAL,
@@ -141,7 +143,7 @@ class StreamingDetector:
         self._bp = SosFilter(design_bandpass(fs, lo, hi, cfg.band_order), 3)
         self._smooth = OnePole(cfg.envelope_tau_s, fs)
         self._jerk_lp = (
-            signal.butter(JERK_LP_ORDER, JERK_LOWPASS_HZ, fs=fs, output="sos")
+            design_lowpass(fs, JERK_LOWPASS_HZ, JERK_LP_ORDER)
             if fs > 2.5 * JERK_LOWPASS_HZ
             else None
         )
@@ -160,7 +162,7 @@ class StreamingDetector:
         self._walk_n = max(1, round(WALKBACK_S * fs))
         self._keep_n = round((max(PRE_ORIENT_S, PRE_LF_S) + WALKBACK_S + 0.2) * fs)
         self._lf_sos = np.ascontiguousarray(design_bandpass(fs, 0.2, 2.0, 2))
-        self._lf_zi = signal.sosfilt_zi(self._lf_sos)
+        self._lf_zi = unit_step_state(self._lf_sos)
         self._two_sample = fs >= 50
         self._model = shipped_model() if cfg.jerk_model else None
         self._ctx_cfg = context_veto_config(cfg)

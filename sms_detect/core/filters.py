@@ -7,6 +7,8 @@ bit-identical output to one pass over the whole signal.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import signal
 
@@ -101,9 +103,36 @@ def design_bandpass(fs: float, low_hz: float, high_hz: float, order: int) -> np.
     Returns
     -------
     ndarray, shape (order, 6)
-        SOS coefficients for :func:`scipy.signal.sosfilt`.
+        SOS coefficients for :func:`scipy.signal.sosfilt` (a fresh copy of a cached design:
+        scipy's design takes about a millisecond, and every detector needs several).
     """
-    return signal.butter(order, [low_hz, high_hz], btype="bandpass", fs=fs, output="sos")
+    return _butter(order, (float(low_hz), float(high_hz)), "bandpass", float(fs)).copy()
+
+
+def design_lowpass(fs: float, cutoff_hz: float, order: int) -> np.ndarray:
+    """Design a Butterworth low-pass (cut-off ``cutoff_hz`` Hz at rate ``fs`` Hz) as SOS."""
+    return _butter(order, float(cutoff_hz), "lowpass", float(fs)).copy()
+
+
+def unit_step_state(sos: np.ndarray) -> np.ndarray:
+    """:func:`scipy.signal.sosfilt_zi` of ``sos``: the state (n_sections, 2) after a long
+    run of 1s (a fresh copy; the design's states are cached)."""
+    sos = np.ascontiguousarray(sos, dtype=float)
+    return _zi(sos.tobytes(), sos.shape[0]).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _butter(order: int, edges, btype: str, fs: float) -> np.ndarray:
+    sos = signal.butter(order, edges, btype=btype, fs=fs, output="sos")
+    sos.flags.writeable = False
+    return sos
+
+
+@functools.lru_cache(maxsize=64)
+def _zi(sos_bytes: bytes, n_sections: int) -> np.ndarray:
+    zi = signal.sosfilt_zi(np.frombuffer(sos_bytes).reshape(n_sections, 6))
+    zi.flags.writeable = False
+    return zi
 
 
 class SosFilter:
@@ -120,7 +149,7 @@ class SosFilter:
     def __init__(self, sos: np.ndarray, channels: int) -> None:
         self.sos = np.ascontiguousarray(sos, dtype=float)
         self.channels = channels
-        self._zi_unit = signal.sosfilt_zi(sos)  # (n_sections, 2) for a unit step
+        self._zi_unit = unit_step_state(self.sos)  # (n_sections, 2) for a unit step
         self._z: np.ndarray | None = None  # (channels, n_sections, 2), C-contiguous
 
     @property
