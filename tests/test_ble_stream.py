@@ -253,7 +253,10 @@ def test_runner_streams_two_sensors_at_once_from_a_thread() -> None:
     for blocks in got.values():
         t, acc = joined(blocks)
         assert len(t) >= 1000 and np.diff(t).min() > 0
-        assert np.median(np.diff(t)) == pytest.approx(0.01, rel=1e-3)
+        # host times: the clock mapping may stretch or shrink intervals by up to its slew
+        # (2 %) while it settles, and at SPEED x real time a loaded machine's scheduling
+        # delays are long in simulated time, so the first 10 s need not settle
+        assert np.median(np.diff(t)) == pytest.approx(0.01, rel=0.025)
         assert np.abs(acc[:, 2].mean() - 1.0) < 0.01  # the demo signal: gravity on z
     assert "wrist: streaming 100 Hz" in status and "ankle: streaming 100 Hz" in status
     assert [s.stats.state for s in runner.sources] == ["stopped", "stopped"]
