@@ -82,7 +82,10 @@ def test_host_time_base_tracks_the_wall_clock() -> None:
     finally:
         emu.stop()
     assert len(lags) > 20
-    assert 0 <= np.median(lags) < 0.1 and min(lags) > -0.005
+    # a sample may show up to a little ahead of now while the mapping catches up on the
+    # first frame's latency (at most 2 % of elapsed time, ClockMapper's slew): a few ms on
+    # an idle machine, more when a busy one delays that first frame
+    assert 0 <= np.median(lags) < 0.1 and min(lags) > -0.05
 
 
 def test_corrupted_and_dropped_frames_become_counted_gaps() -> None:
