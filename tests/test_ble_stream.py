@@ -253,10 +253,14 @@ def test_runner_streams_two_sensors_at_once_from_a_thread() -> None:
     for blocks in got.values():
         t, acc = joined(blocks)
         assert len(t) >= 1000 and np.diff(t).min() > 0
-        # host times: the clock mapping may stretch or shrink intervals by up to its slew
-        # (2 %) while it settles, and at SPEED x real time a loaded machine's scheduling
-        # delays are long in simulated time, so the first 10 s need not settle
-        assert np.median(np.diff(t)) == pytest.approx(0.01, rel=0.025)
+        # host times: while the clock mapping absorbs the first frame's latency, intervals
+        # shrink by up to CLOCK_CATCHUP (10 %); otherwise they stretch by at most its slew
+        # (0.5 %) plus the largest clock skew it believes (0.1 %). At SPEED x real time a
+        # busy machine's scheduling delays are seconds of simulated time, so the catch-up
+        # may last the whole test: only these bounds hold whatever the load.
+        d = np.diff(t)
+        assert d.min() >= 0.01 * (1 - ble.CLOCK_CATCHUP) - 1e-6  # 1 us: time rounding
+        assert d.max() <= 0.01 * (1 + 0.005 + 1e-3) + 1e-6
         assert np.abs(acc[:, 2].mean() - 1.0) < 0.01  # the demo signal: gravity on z
     assert "wrist: streaming 100 Hz" in status and "ankle: streaming 100 Hz" in status
     assert [s.stats.state for s in runner.sources] == ["stopped", "stopped"]

@@ -9,7 +9,7 @@ from scipy import signal
 
 from sms_detect.core.bursts import bursts_from_runs, hysteresis_bursts, second_burst_start
 from sms_detect.core.context import median_of
-from sms_detect.core.features import hold_last_good
+from sms_detect.core.features import glitch_mask, hold_last_good
 from sms_detect.core.filters import SosFilter, design_bandpass, sosfilt_rows_inplace
 from sms_detect.core.noise import NoiseFloor, greater_into, rolling_quantile
 
@@ -181,5 +181,37 @@ def test_hold_last_good_equals_loop_with_contiguous_rows(seed, n, p_bad):
             want[:, k] = want[:, k - 1]
     got = hold_last_good(x, bad)
     assert np.array_equal(got, want)
-    # rows contiguous: the squared norm is then summed the same way for any block split
+    # rows contiguous, as the band-pass's fast path wants them
     assert got.strides[1] == got.itemsize or n == 1
+
+
+def _glitches_everywhere(x, min_g, ratio, two_sample):
+    """glitch_mask's two tests at every sample, without its screen (plain loops)."""
+    n = x.shape[1]
+    mask = np.zeros(n, dtype=bool)
+    for k in range(2, n - 2):
+        dev = np.linalg.norm(x[:, k] - 0.5 * (x[:, k - 1] + x[:, k + 1]))
+        if dev > min_g and dev > ratio * np.linalg.norm(x[:, k + 1] - x[:, k - 1]):
+            mask[k] = True
+        if two_sample and k + 2 < n:
+            a, b, c, d = x[:, k - 1], x[:, k], x[:, k + 1], x[:, k + 2]
+            dev2 = np.linalg.norm(0.5 * (b + c) - 0.5 * (a + d))
+            if dev2 > min_g and dev2 > ratio * np.linalg.norm(d - a):
+                mask[k] = mask[k + 1] = True
+    return mask
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 40), two_sample=st.booleans(),
+       size=st.sampled_from([0.3, 0.5, 0.51, 1.0]), via_einsum=st.booleans())
+def test_glitch_screen_skips_no_glitch(seed, n, two_sample, size, via_einsum):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.01, (3, n))
+    spikes = rng.random(n) < 0.2  # one- and two-sample excursions near the 0.5 g limit
+    x[:, spikes] += rng.normal(0, size, (3, int(spikes.sum())))
+    step_sq = None
+    if via_einsum and n > 1:  # as the detector computes it
+        d = np.diff(x, axis=1)
+        step_sq = np.einsum("ij,ij->j", d, d)
+    got = glitch_mask(x, 0.5, 4.0, two_sample, step_sq)
+    assert np.array_equal(got, _glitches_everywhere(x, 0.5, 4.0, two_sample))

@@ -82,9 +82,10 @@ def test_host_time_base_tracks_the_wall_clock() -> None:
     finally:
         emu.stop()
     assert len(lags) > 20
-    # a sample may show up to a little ahead of now while the mapping catches up on the
-    # first frame's latency (at most 2 % of elapsed time, ClockMapper's slew): a few ms on
-    # an idle machine, more when a busy one delays that first frame
+    # a sample can show up ahead of now by the first frame's extra latency (the mapping is
+    # anchored on its arrival), less 2 % of the time since (ClockMapper's catch-up rate, the
+    # serial default): a few ms on an idle machine; 50 ms allows a first frame that a busy
+    # machine delayed that much (the median still checks the tracking)
     assert 0 <= np.median(lags) < 0.1 and min(lags) > -0.05
 
 

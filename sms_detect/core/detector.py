@@ -336,7 +336,9 @@ class StreamingDetector:
         gap[1:] = np.diff(xt) > self._gap_dt  # gap before sample k
         d = self._steps_buffer(nx - 1)
         np.subtract(xa[:, 1:], xa[:, :-1], out=d)
-        step_sq = np.einsum("ij,ij->j", d, d)  # == sq_norm of the steps, in one pass
+        # squared norm of each step in one pass, for glitch_mask's screen only (which
+        # samples to test); its exact tests do not use these values
+        step_sq = np.einsum("ij,ij->j", d, d)
         del d
         bad = glitch_mask(xa, cfg.glitch_min_g, cfg.glitch_ratio, self._two_sample, step_sq)
         if gap.any() and bad.any():
@@ -374,8 +376,10 @@ class StreamingDetector:
             if seg_start[s]:
                 self._bp.reset(clean[:, s])
             self._bp(bp[:, s:e], out=bp[:, s:e])
-        a2 = new["a2"]  # == sq_norm(band-passed) in one pass; its root only where needed
-        np.einsum("ij,ij->j", bp, bp, out=a2)
+        np.multiply(bp, bp, out=bp)
+        a2 = new["a2"]  # == sq_norm(band-passed), summed x, y, z in that order whatever the
+        np.add(bp[0], bp[1], out=a2)  # layout (einsum's order and fused multiply-adds vary
+        a2 += bp[2]  # with layout and platform); its root only where bursts are judged
         del bp
         if len(segments) == 1:
             if seg_start[0]:

@@ -9,6 +9,10 @@ import math
 
 import numpy as np
 
+#: The glitch tests look only near steps longer than this fraction of ``min_g``: an excursion
+#: is at most the longer of its two steps, so 1.0 would do in exact arithmetic.
+SCREEN_MARGIN = 0.98
+
 
 def glitch_mask(
     x: np.ndarray, min_g: float, ratio: float, two_sample: bool, step_sq: np.ndarray | None = None
@@ -52,7 +56,9 @@ def glitch_mask(
     if step_sq is None:
         d = np.diff(x, axis=1)
         step_sq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
-    big = np.flatnonzero(step_sq > min_g * min_g)
+    # a screen, with 2 % to spare so that rounding (of the excursion, or of step_sq however
+    # it was summed) can never skip a sample the exact tests below would flag
+    big = np.flatnonzero(step_sq > (SCREEN_MARGIN * min_g) ** 2)
     if big.size == 0:
         return mask
     # step j joins samples j and j+1; tests of sample k use steps k-2 .. k+1

@@ -232,7 +232,7 @@ class TreeEnsemble:
         masks, leaf_value, first = self._scorer
         v = x[0][self.feature][None, :] if x.shape[0] == 1 else x[:, self.feature]
         go_left = v <= self.threshold  # (N, nodes)
-        if np.isnan(x.sum()):  # a NaN somewhere (or infinities of both signs)
+        if np.isnan(x).any():
             go_left = np.where(np.isnan(v), self.missing_left, go_left)
         # a node whose test sends the row left rules nothing out (all bits), else its mask;
         # -1 as uint64 is all bits set

@@ -9,7 +9,8 @@ from scipy import ndimage
 def rolling_quantile(x: np.ndarray, h: int, q: float) -> np.ndarray:
     """``np.quantile`` (linear method) of every run of ``h`` consecutive values of ``x``.
 
-    Equal bit for bit to ``np.quantile(sliding_window_view(x, h), q, axis=1)``: the two
+    Equal to ``np.quantile(sliding_window_view(x, h), q, axis=1)`` (bit for bit, but for
+    the sign of a zero result, which numpy may give as -0.0): the two
     order statistics come from :func:`scipy.ndimage.rank_filter` (a sliding sorted window,
     far cheaper than a partition per run), and numpy's interpolation arithmetic is repeated.
 
