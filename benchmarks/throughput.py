@@ -26,8 +26,12 @@ from scipy import signal
 
 from sms_detect.core import StreamingDetector, detect
 
+#: Mean time (s) between the recording's bursts unless ``--burst-every`` says otherwise.
+BURST_EVERY_S = 180.0
 
-def make_recording(seconds: float, fs: float = 100.0, seed: int = 0, burst_every: float = 180.0):
+
+def make_recording(seconds: float, fs: float = 100.0, seed: int = 0,
+                   burst_every: float = BURST_EVERY_S):
     """Synthetic rest with bursts (one per ``burst_every`` s on average, at random) and gaps:
     (time s, acc g float64)."""
     rng = np.random.default_rng(seed)
@@ -70,7 +74,7 @@ def interleaved_best(base, det, repeat: int) -> tuple[float, float, float]:
     return min(tb), min(td), float(np.median(np.array(td) / np.array(tb)))
 
 
-def bench(seconds: float, repeat: int, label: str, burst_every: float = 180.0) -> None:
+def bench(seconds: float, repeat: int, label: str, burst_every: float = BURST_EVERY_S) -> None:
     fs = 100.0
     t, acc = make_recording(seconds, fs, burst_every=burst_every)
     sos = signal.butter(2, [1.0, 20.0], btype="bandpass", fs=fs, output="sos")
@@ -113,11 +117,11 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=7.0)
     ap.add_argument("--repeat", type=int, default=5,
                     help="timed pairs for the night (the long recording gets 2 fewer, >= 1)")
-    ap.add_argument("--burst-every", type=float, default=180.0,
-                    help="mean time between bursts (s): 180 by default; e.g. 10 for a restless "
-                         "recording, where the per-burst work dominates")
+    ap.add_argument("--burst-every", type=float, default=BURST_EVERY_S,
+                    help=f"mean time between bursts (s): {BURST_EVERY_S:g} by default; e.g. 10 "
+                         "for a restless recording, where the per-burst work dominates")
     args = ap.parse_args()
-    bursts = f", a burst every {args.burst_every:g} s" if args.burst_every != 180.0 else ""
+    bursts = f", a burst every {args.burst_every:g} s" if args.burst_every != BURST_EVERY_S else ""
     bench(8 * 3600.0, args.repeat, f"8-hour night, 100 Hz{bursts}", args.burst_every)
     bench(args.days * 86400.0, max(1, args.repeat - 2),
           f"{args.days:g}-day recording, 100 Hz{bursts}", args.burst_every)

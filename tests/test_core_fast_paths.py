@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
@@ -215,3 +216,12 @@ def test_glitch_screen_skips_no_glitch(seed, n, two_sample, size, via_einsum):
         step_sq = np.einsum("ij,ij->j", d, d)
     got = glitch_mask(x, 0.5, 4.0, two_sample, step_sq)
     assert np.array_equal(got, _glitches_everywhere(x, 0.5, 4.0, two_sample))
+
+
+def test_fast_paths_refuse_what_they_cannot_compute():
+    with pytest.raises(ValueError, match="at least h"):
+        rolling_quantile(np.ones(3), 4, 0.2)
+    with pytest.raises(ValueError, match="at least h"):
+        rolling_quantile(np.ones(3), 0, 0.2)
+    with pytest.raises(ValueError, match="no values"):
+        median_of(np.empty(0))

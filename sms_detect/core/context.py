@@ -25,8 +25,10 @@ from sms_detect.core.features import sq_norm, z_angle_deg
 
 def median_of(x: np.ndarray) -> float:
     """``float(np.median(x))`` of a short 1-D array without NaN, bit for bit, at a fraction
-    of its overhead (one partition; called for every burst)."""
+    of its overhead (one partition; called for every burst). Raises ValueError if empty."""
     n = x.shape[0]
+    if n == 0:
+        raise ValueError("median of no values")
     k = n // 2
     if n % 2:
         return float(np.partition(x, k)[k])

@@ -661,8 +661,6 @@ class StreamingDetector:
         both begins and reaches the high threshold before it.
         """
         b, cfg = self._b, self.cfg
-        if i1 - k_on < 2:
-            return i1
         env = b["env"]
         k = second_burst_start(
             b["above"][k_on:i1], b["brk"][k_on:i1], self._merge_n,

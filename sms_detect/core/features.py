@@ -54,8 +54,7 @@ def glitch_mask(
     if n < 5:
         return mask
     if step_sq is None:
-        d = np.diff(x, axis=1)
-        step_sq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+        step_sq = sq_norm(np.diff(x, axis=1))
     # a screen, with 2 % to spare so that rounding (of the excursion, or of step_sq however
     # it was summed) can never skip a sample the exact tests below would flag
     big = np.flatnonzero(step_sq > (SCREEN_MARGIN * min_g) ** 2)

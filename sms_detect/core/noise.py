@@ -27,12 +27,19 @@ def rolling_quantile(x: np.ndarray, h: int, q: float) -> np.ndarray:
     -------
     ndarray, shape (N - h + 1,)
         The quantile of ``x[i : i + h]`` for each ``i``.
+
+    Raises
+    ------
+    ValueError
+        If ``h < 1`` or ``x`` has fewer than ``h`` values.
     """
     x = np.asarray(x, dtype=np.float64)
+    if h < 1 or x.ndim != 1 or x.shape[0] < h:
+        raise ValueError(f"need a 1-D array of at least h >= 1 values, got shape {x.shape}, h={h}")
     k = x.shape[0] - h + 1
     v = (h - 1) * np.float64(q)  # numpy's virtual index for the linear method
     lo = int(np.floor(v))
-    hi = min(lo + 1, h - 1)
+    hi = lo + 1
     if v >= h - 1:
         lo = hi = h - 1
 
